@@ -1,0 +1,156 @@
+"""The arithmetic operators + - * / ** @ and unary minus.
+
+Binary operators broadcast as NumPy does; each backward sums its gradient back
+to the input's shape with :func:`unbroadcast`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigen.ops.broadcasting import unbroadcast
+from minigen.tensor import Function, Tensor
+
+
+class BinaryFunction(Function):
+    """Remembers the two input shapes for unbroadcasting."""
+
+    def remember_shapes(self, a: Any, b: Any) -> None:
+        self.a_shape, self.b_shape = a.shape, b.shape
+
+    def input_needs_grad(self, index: int) -> bool:
+        parent = self.inputs[index]
+        return parent is not None and parent.requires_grad
+
+
+class Add(BinaryFunction):
+    """y = a + b. dy/da = 1, dy/db = 1."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.remember_shapes(a, b)
+        return a + b
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        return unbroadcast(grad, self.a_shape), unbroadcast(grad, self.b_shape)
+
+
+class Sub(BinaryFunction):
+    """y = a - b. dy/da = 1, dy/db = -1."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.remember_shapes(a, b)
+        return a - b
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        return unbroadcast(grad, self.a_shape), unbroadcast(-grad, self.b_shape)
+
+
+class Mul(BinaryFunction):
+    """y = a * b. dy/da = b, dy/db = a."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        grad_a = unbroadcast(grad * self.b, self.a.shape) if self.input_needs_grad(0) else None
+        grad_b = unbroadcast(grad * self.a, self.b.shape) if self.input_needs_grad(1) else None
+        return grad_a, grad_b
+
+
+class Div(BinaryFunction):
+    """y = a / b. dy/da = 1 / b, dy/db = -a / b^2."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        grad_a = grad / self.b
+        grad_b = unbroadcast(-grad_a * self.a / self.b, self.b.shape) if self.input_needs_grad(1) else None
+        return unbroadcast(grad_a, self.a.shape), grad_b
+
+
+class Pow(BinaryFunction):
+    """y = a ** b. dy/da = b * a^(b-1), dy/db = a^b * log(a)."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        self.y = a**b
+        return self.y
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        grad_a = unbroadcast(grad * self.b * self.a ** (self.b - 1), self.a.shape) if self.input_needs_grad(0) else None
+        grad_b = unbroadcast(grad * self.y * self.xp.log(self.a), self.b.shape) if self.input_needs_grad(1) else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """y = -x. dy/dx = -1."""
+
+    def forward(self, x: Any) -> Any:
+        return -x
+
+    def backward(self, grad: Any) -> Any:
+        return -grad
+
+
+class MatMul(BinaryFunction):
+    """y = a @ b, batched with broadcast batch axes. dL/da = g @ b^T, dL/db = a^T @ g.
+
+    A 1-D ``a`` is a row (1, n) and a 1-D ``b`` a column (n, 1), as in NumPy.
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return self.xp.matmul(a, b)
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        xp, a, b = self.xp, self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a  # (..., m, n)
+        b2 = b[:, None] if b.ndim == 1 else b  # (..., n, p)
+        if a.ndim == 1:
+            grad = xp.expand_dims(grad, -2)
+        if b.ndim == 1:
+            grad = xp.expand_dims(grad, -1)  # grad: (..., m, p)
+        grad_a = grad_b = None
+        if self.input_needs_grad(0):
+            grad_a = unbroadcast(xp.matmul(grad, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+        if self.input_needs_grad(1):
+            grad_b = unbroadcast(xp.matmul(xp.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
+        return grad_a, grad_b
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """a + b with broadcasting."""
+    return Add()(a, b)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """a - b with broadcasting."""
+    return Sub()(a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """a * b with broadcasting."""
+    return Mul()(a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """a / b with broadcasting."""
+    return Div()(a, b)
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """a ** b with broadcasting."""
+    return Pow()(a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    """-x."""
+    return Neg()(x)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product a @ b; leading axes are batch axes and broadcast."""
+    return MatMul()(a, b)

@@ -1,0 +1,183 @@
+"""Elementwise functions and activations: y_i = f(x_i), so dL/dx_i = f'(x_i) * dL/dy_i.
+
+Where f' is cheaper from the output (exp, tanh, sigmoid, sqrt) backward keeps
+y rather than x.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigen.tensor import Function, Tensor
+
+
+class Exp(Function):
+    """y = e^x. dy/dx = y."""
+
+    def forward(self, x: Any) -> Any:
+        self.y = self.xp.exp(x)
+        return self.y
+
+    def backward(self, grad: Any) -> Any:
+        return grad * self.y
+
+
+class Log(Function):
+    """y = ln x. dy/dx = 1 / x."""
+
+    def forward(self, x: Any) -> Any:
+        self.x = x
+        return self.xp.log(x)
+
+    def backward(self, grad: Any) -> Any:
+        return grad / self.x
+
+
+class Sqrt(Function):
+    """y = sqrt(x). dy/dx = 1 / (2 y)."""
+
+    def forward(self, x: Any) -> Any:
+        self.y = self.xp.sqrt(x)
+        return self.y
+
+    def backward(self, grad: Any) -> Any:
+        return grad / (2 * self.y)
+
+
+class Abs(Function):
+    """y = |x|. dy/dx = sign(x) (0 at x = 0, as in PyTorch)."""
+
+    def forward(self, x: Any) -> Any:
+        self.sign = self.xp.sign(x)
+        return self.xp.abs(x)
+
+    def backward(self, grad: Any) -> Any:
+        return grad * self.sign
+
+
+class Clip(Function):
+    """y = min(max(x, low), high). dy/dx = 1 where low <= x <= high, else 0."""
+
+    def __init__(self, low: float | None, high: float | None) -> None:
+        self.low, self.high = low, high
+
+    def forward(self, x: Any) -> Any:
+        inside = self.xp.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= x >= self.low
+        if self.high is not None:
+            inside &= x <= self.high
+        self.inside = inside
+        return self.xp.clip(x, self.low, self.high)
+
+    def backward(self, grad: Any) -> Any:
+        return grad * self.inside
+
+
+class Tanh(Function):
+    """y = tanh x. dy/dx = 1 - y^2."""
+
+    def forward(self, x: Any) -> Any:
+        self.y = self.xp.tanh(x)
+        return self.y
+
+    def backward(self, grad: Any) -> Any:
+        return grad * (1 - self.y * self.y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2, which never overflows. dy/dx = y (1 - y)."""
+
+    def forward(self, x: Any) -> Any:
+        self.y = 0.5 * (1 + self.xp.tanh(0.5 * x))
+        return self.y
+
+    def backward(self, grad: Any) -> Any:
+        return grad * self.y * (1 - self.y)
+
+
+class ReLU(Function):
+    """y = max(x, 0). dy/dx = 1 where x > 0, else 0."""
+
+    def forward(self, x: Any) -> Any:
+        self.positive = x > 0
+        return x * self.positive
+
+    def backward(self, grad: Any) -> Any:
+        return grad * self.positive
+
+
+class LeakyReLU(Function):
+    """y = x where x > 0, else slope * x. dy/dx = 1 or slope."""
+
+    def __init__(self, negative_slope: float) -> None:
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Any) -> Any:
+        self.scale = self.xp.where(x > 0, 1, self.negative_slope).astype(x.dtype)
+        return x * self.scale
+
+    def backward(self, grad: Any) -> Any:
+        return grad * self.scale
+
+
+class Softplus(Function):
+    """y = ln(1 + e^x), computed as max(x, 0) + ln(1 + e^-|x|) so it never overflows. dy/dx = sigmoid(x)."""
+
+    def forward(self, x: Any) -> Any:
+        xp = self.xp
+        self.x = x
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, grad: Any) -> Any:
+        return grad * 0.5 * (1 + self.xp.tanh(0.5 * self.x))
+
+
+def exp(x: Tensor) -> Tensor:
+    """e^x elementwise."""
+    return Exp()(x)
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm elementwise."""
+    return Log()(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """Square root elementwise."""
+    return Sqrt()(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    """|x| elementwise."""
+    return Abs()(x)
+
+
+def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """x limited to [min, max] (either bound may be None), as torch.clip."""
+    return Clip(min, max)(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return Tanh()(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """Logistic function 1 / (1 + e^-x), stable for any x."""
+    return Sigmoid()(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return ReLU()(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise (PyTorch's argument name)."""
+    return LeakyReLU(negative_slope)(x)
+
+
+def softplus(x: Tensor) -> Tensor:
+    """ln(1 + e^x), stable for any x."""
+    return Softplus()(x)

@@ -1,0 +1,131 @@
+"""Functions that move values around without changing them: reshape, transpose,
+flatten, pad, concatenate, stack. Their backward moves the gradient back the same way."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from minigen.tensor import Function, Tensor
+
+
+class Reshape(Function):
+    """y = x with a new shape. dL/dx = dL/dy reshaped back."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        self.input_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, grad: Any) -> Any:
+        return grad.reshape(self.input_shape)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted. dL/dx = dL/dy with the inverse permutation."""
+
+    def __init__(self, axes: Sequence[int] | None) -> None:
+        self.axes = axes
+
+    def forward(self, x: Any) -> Any:
+        self.axes = tuple(reversed(range(x.ndim))) if self.axes is None else tuple(a % x.ndim for a in self.axes)
+        return self.xp.transpose(x, self.axes)
+
+    def backward(self, grad: Any) -> Any:
+        inverse = [0] * len(self.axes)
+        for position, axis in enumerate(self.axes):
+            inverse[axis] = position
+        return self.xp.transpose(grad, inverse)
+
+
+class Pad(Function):
+    """y = x surrounded by a constant. dL/dx = the interior of dL/dy."""
+
+    def __init__(self, pad: Sequence[int], value: float) -> None:
+        if len(pad) % 2:
+            raise ValueError(f"pad needs (before, after) pairs, got {tuple(pad)}")
+        if any(p < 0 for p in pad):
+            raise ValueError(f"pad widths must be >= 0, got {tuple(pad)}")
+        self.pad, self.value = tuple(pad), value
+
+    def forward(self, x: Any) -> Any:
+        pairs = len(self.pad) // 2
+        if pairs > x.ndim:
+            raise ValueError(f"pad {self.pad} pads {pairs} axes but the input has shape {x.shape}")
+        # PyTorch order: (last_before, last_after, second_last_before, ...)
+        widths = [(0, 0)] * (x.ndim - pairs) + [(self.pad[2 * i], self.pad[2 * i + 1]) for i in reversed(range(pairs))]
+        self.interior = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
+        return self.xp.pad(x, widths, mode="constant", constant_values=self.value)
+
+    def backward(self, grad: Any) -> Any:
+        return grad[self.interior]
+
+
+class Concatenate(Function):
+    """y = [x_1, x_2, ...] joined along ``axis``. dL/dx_k = the slice of dL/dy that came from x_k."""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, *arrays: Any) -> Any:
+        self.sizes = [a.shape[self.axis] for a in arrays]
+        return self.xp.concatenate(arrays, axis=self.axis)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        axis = self.axis % grad.ndim
+        grads, start = [], 0
+        for size in self.sizes:
+            index = (slice(None),) * axis + (slice(start, start + size),)
+            grads.append(grad[index])
+            start += size
+        return tuple(grads)
+
+
+class Stack(Function):
+    """y = [x_1, x_2, ...] stacked along a new ``axis``. dL/dx_k = dL/dy taken at k on that axis."""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, *arrays: Any) -> Any:
+        return self.xp.stack(arrays, axis=self.axis)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        return tuple(self.xp.moveaxis(grad, self.axis, 0))
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """x with a new shape (one entry may be -1); ``reshape(x, 2, 3)`` or ``reshape(x, (2, 3))``."""
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = tuple(shape[0])
+    return Reshape(shape)(x)
+
+
+def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
+    """Permute the axes (reverse them by default), as numpy.transpose."""
+    return Transpose(axes)(x)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge axes start_dim..end_dim into one, as torch.flatten."""
+    start, end = start_dim % x.ndim if x.ndim else 0, end_dim % x.ndim if x.ndim else 0
+    merged = 1
+    for n in x.shape[start : end + 1]:
+        merged *= n
+    return Reshape(x.shape[:start] + (merged,) + x.shape[end + 1 :])(x)
+
+
+def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
+    """Constant padding with PyTorch's order: ``pad=(left, right, top, bottom, ...)``, last axis first."""
+    return Pad(pad, value)(x)
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (torch.cat)."""
+    return Concatenate(axis)(*tensors)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along a new axis."""
+    return Stack(axis)(*tensors)

@@ -1,0 +1,73 @@
+"""Random numbers: one seed makes a run reproducible.
+
+Two kinds of generator, both seeded by :func:`manual_seed`:
+
+* the *host* generator (NumPy, on the CPU) draws initial weights, so a model
+  built with the same seed has identical weights on the CPU and on the GPU;
+* one generator per *device* draws the noise used while training (latent
+  vectors, dropout masks, the VAE's epsilon) directly where it is used, so no
+  array crosses between host and GPU each step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from minigen import backend
+from minigen.tensor import Tensor
+
+__all__ = ["get_rng_state", "host_generator", "manual_seed", "rand", "randn", "set_rng_state"]
+
+_seed: int | None = None
+_host = numpy.random.default_rng()
+_device_generators: dict[str, Any] = {}
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every generator (host and devices) so that runs repeat exactly."""
+    global _seed, _host
+    _seed = int(seed)
+    _host = numpy.random.default_rng(_seed)
+    _device_generators.clear()
+
+
+def host_generator() -> numpy.random.Generator:
+    """The NumPy generator used for parameter initialisation."""
+    return _host
+
+
+def device_generator(device: str) -> Any:
+    """The generator that draws noise on ``device`` (``xp.random.default_rng``)."""
+    if device == "cpu":
+        return _host
+    if device not in _device_generators:
+        seed = None if _seed is None else numpy.random.SeedSequence([_seed, len(device)]).generate_state(1)[0]
+        _device_generators[device] = backend.get_device(device).xp.random.default_rng(seed)
+    return _device_generators[device]
+
+
+def randn(*shape: int, dtype: Any = "float32", device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """Samples of N(0, 1), drawn on ``device`` in ``dtype`` (float32 by default)."""
+    data = device_generator(device).standard_normal(shape, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*shape: int, dtype: Any = "float32", device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """Samples of U[0, 1), drawn on ``device`` in ``dtype`` (float32 by default)."""
+    data = device_generator(device).random(shape, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def get_rng_state() -> dict[str, Any]:
+    """The host generator's state (a dict of plain ints), to store in a checkpoint."""
+    return {"seed": _seed, "host": _host.bit_generator.state}
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore a state from :func:`get_rng_state`; device generators restart from the seed."""
+    global _seed
+    _seed = state["seed"]
+    _host.bit_generator.state = state["host"]
+    _device_generators.clear()

@@ -1,0 +1,302 @@
+"""Tensor and reverse-mode automatic differentiation.
+
+A :class:`Tensor` wraps an array (``.data``, NumPy or CuPy) and remembers the
+:class:`Function` that produced it (``._creator``). Calling ``loss.backward()``
+walks that graph from the loss back to the leaves in reverse topological order
+and applies the chain rule once per function:
+
+    dL/d(input) = backward(dL/d(output))
+
+Functions keep their inputs (to pass gradients on) but never their outputs, so
+a graph has no reference cycles and is freed as soon as the loss is dropped.
+The math methods of Tensor (``x.exp()``, ``x + y``, ...) are attached in
+``minigen/tensor_methods.py`` from the functions of ``minigen.functional``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from minigen import backend
+
+__all__ = ["Function", "Tensor", "is_grad_enabled", "no_grad", "tensor"]
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """False inside ``with minigen.no_grad():``."""
+    return _grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (and decorator) inside which operations record no graph.
+
+    Use it for evaluation and sampling: no Function keeps its inputs, so memory
+    is released at once.
+    """
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous, _grad_enabled = _grad_enabled, False
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+class Tensor:
+    """An array with an optional gradient and a link to the function that made it.
+
+    Leaves (tensors you create, such as parameters) have no creator; with
+    ``requires_grad=True`` they receive ``.grad`` after ``backward()``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_creator", "__weakref__")
+    _is_minigen_tensor = True  # lets the backend unwrap tensors without importing this module
+    __array_ufunc__ = None  # numpy_array * tensor calls Tensor.__rmul__ instead of NumPy's loop
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        """Wrap an existing array as it is (no copy). Prefer :func:`minigen.tensor`."""
+        if backend.device_of(data) is None:
+            raise TypeError(f"Tensor wraps an array of a known device, got {type(data).__name__}; use minigen.tensor(data)")
+        self.data = data
+        self.grad: Tensor | None = None
+        self.requires_grad = requires_grad
+        self._creator: Function | None = None
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        """"cpu" or "cuda"."""
+        return backend.device_of(self.data).name
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._creator is None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    __hash__ = object.__hash__  # == is elementwise, so hash by identity
+
+    def __repr__(self) -> str:
+        body = repr(backend.to_numpy(self.data)).removeprefix("array(").removesuffix(")")
+        extras = ""
+        if self.device != "cpu":
+            extras += f", device='{self.device}'"
+        if self.requires_grad:
+            extras += ", requires_grad=True"
+        return f"tensor({body}{extras})"
+
+    # --------------------------------------------------------- host and device
+    def numpy(self) -> Any:
+        """The values as a host NumPy array (copied from the GPU if needed)."""
+        return backend.to_numpy(self.data)
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (no copy)."""
+        return Tensor(self.data)
+
+    def to(self, device: str) -> Tensor:
+        """This tensor on ``device``; differentiable, and ``self`` when already there."""
+        if backend.get_device(device) is backend.device_of(self.data):
+            return self
+        return ToDevice(device)(self)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # ------------------------------------------------------------------- autograd
+    def backward(self, grad: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``grad`` is the upstream gradient dL/d(self); it may be omitted for a
+        one-element tensor (then dL/d(self) = 1).
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad (no parameter led to it)")
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a one-element tensor, got shape {self.shape}")
+            grad = backend.get_array_module(self.data).ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else backend.as_array(grad, dtype=self.dtype, device=self.device)
+            if tuple(grad.shape) != self.shape:
+                raise ValueError(f"backward(): gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}")
+
+        grads = {id(self): grad}  # dL/d(node) for nodes not yet processed
+        for node in reversed(self._topological_order()):
+            node_grad = grads.pop(id(node))
+            creator = node._creator
+            if creator is None:  # a leaf: accumulate, as PyTorch does
+                node_grad = backend.get_array_module(node.data).asarray(node_grad, dtype=node.dtype)
+                node.grad = Tensor(node_grad) if node.grad is None else Tensor(node.grad.data + node_grad)
+                continue
+            input_grads = creator.backward(node_grad)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for parent, parent_grad in zip(creator.inputs, input_grads):
+                if parent is None or parent_grad is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+
+    def _topological_order(self) -> list[Tensor]:
+        """Every tensor that leads to self and needs a gradient, inputs before outputs.
+
+        Iterative depth-first search, so a 10,000-deep chain needs no recursion.
+        """
+        order: list[Tensor] = []
+        visited: set[int] = set()
+        stack: list[tuple[Tensor, bool]] = [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            if node._creator is not None:
+                for parent in node._creator.inputs:
+                    if parent is not None and parent.requires_grad and id(parent) not in visited:
+                        stack.append((parent, False))
+        return order
+
+
+class Function:
+    """A differentiable operation: ``forward`` on arrays, ``backward`` on gradients.
+
+    Subclasses implement
+
+    * ``forward(*arrays) -> array``: compute the output with ``self.xp``
+      (numpy or cupy) and save what backward needs on ``self``;
+    * ``backward(grad_output) -> grad_input or tuple of them``: the chain rule,
+      one entry per input (None where no gradient flows).
+
+    Options such as an axis go to the constructor: ``Sum(axis=1)(x)``.
+    """
+
+    inputs: tuple[Tensor | None, ...] = ()
+    xp: Any = None
+
+    def __call__(self, *inputs: Any) -> Tensor:
+        tensors = [value for value in inputs if isinstance(value, Tensor)]
+        if not tensors:
+            raise TypeError(f"{self.name}: expected at least one Tensor input")
+        reference = tensors[0]
+        device = backend.device_of(reference.data)
+        for other in tensors[1:]:
+            other_device = backend.device_of(other.data)
+            if other_device is not device:
+                raise RuntimeError(
+                    f"{self.name}: tensors on different devices, {device.name} and {other_device.name}; "
+                    "move one with .to(device)"
+                )
+        self.xp = device.xp
+        arrays = [value.data if isinstance(value, Tensor) else self._operand(value, reference) for value in inputs]
+        output = self.forward(*arrays)
+        if backend.device_of(output) is None:  # NumPy reductions return scalars, not 0-d arrays
+            output = self.xp.asarray(output)
+
+        result = Tensor(output)
+        if _grad_enabled and any(t.requires_grad for t in tensors):
+            result.requires_grad = True
+            result._creator = self
+            self.inputs = tuple(value if isinstance(value, Tensor) else None for value in inputs)
+        return result
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _operand(self, value: Any, reference: Tensor) -> Any:
+        """A non-Tensor operand as an array with ``reference``'s device and dtype.
+
+        Python scalars and 0-d arrays take the tensor's dtype (``x * 0.5`` stays
+        float32); an array from another device is an error, not a silent copy.
+        """
+        device = backend.device_of(value)
+        if device is None or value.ndim == 0:
+            host_value = value if device is None else backend.to_numpy(value)
+            keeps_dtype = reference.dtype.kind == "f" or not isinstance(value, float)
+            return self.xp.asarray(host_value, dtype=reference.dtype if keeps_dtype else None)
+        if device is not backend.device_of(reference.data):
+            raise RuntimeError(
+                f"{self.name}: a {device.name} array mixed with a tensor on {reference.device}; "
+                "move it with minigen.tensor(array, device=...)"
+            )
+        if value.dtype != reference.dtype and value.dtype.kind in "fiu" and reference.dtype.kind == "f":
+            return value.astype(reference.dtype)
+        return value
+
+    def forward(self, *arrays: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad_output: Any) -> Any:
+        raise NotImplementedError(f"{self.name} is not differentiable")
+
+
+class ToDevice(Function):
+    """Copy to another device. d/dx: the gradient copied back."""
+
+    def __init__(self, device: str) -> None:
+        self.target = backend.get_device(device)
+
+    def __call__(self, x: Tensor) -> Tensor:  # the one op whose output leaves the input's device
+        self.source = backend.device_of(x.data)
+        result = Tensor(backend.to_device(x.data, self.target), requires_grad=x.requires_grad and _grad_enabled)
+        if result.requires_grad:
+            result._creator, self.inputs = self, (x,)
+        return result
+
+    def backward(self, grad_output: Any) -> Any:
+        return backend.to_device(grad_output, self.source)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: str | None = None) -> Tensor:
+    """A new leaf tensor from a list, scalar, NumPy/CuPy array or Tensor.
+
+    Python floats become float32; arrays keep their dtype unless ``dtype`` is
+    given. ``device`` is "cpu" or "cuda" (default: where ``data`` is, else cpu).
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    array = backend.as_array(data, dtype=dtype, device=device)
+    if array is data:
+        array = array.copy()  # a new tensor never aliases the caller's array
+    if requires_grad and array.dtype.kind != "f":
+        raise TypeError(f"only floating-point tensors can require gradients, got dtype {array.dtype}")
+    return Tensor(array, requires_grad=requires_grad)
+

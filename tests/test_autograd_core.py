@@ -1,0 +1,105 @@
+"""The autograd engine itself: graph walking, accumulation, no_grad, dtypes, devices."""
+
+import gc
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import minigen as mg
+
+
+def test_reused_node_gets_the_sum_of_its_gradients():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = a + a
+    c = b + b  # c = 4a
+    c.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [4.0, 4.0])
+
+
+def test_backward_walks_a_10000_deep_chain_without_recursion():
+    x = mg.tensor(1.0, requires_grad=True, dtype="float64")
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0001**10_000, rel=1e-9)
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = mg.tensor([3.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * x).sum().backward()
+    assert x.grad.numpy()[0] == pytest.approx(12.0)
+
+
+def test_no_grad_builds_no_graph():
+    x = mg.tensor([1.0], requires_grad=True)
+    with mg.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.is_leaf
+
+
+def test_backward_needs_a_scalar_or_an_explicit_gradient():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    with pytest.raises(RuntimeError, match="one-element"):
+        y.backward()
+    y.backward(np.array([1.0, 10.0], dtype=np.float32))
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 30.0])
+
+
+def test_python_scalars_keep_float32():
+    x = mg.tensor([1.0, 2.0])
+    assert x.dtype == np.float32
+    for y in (x * 0.5, 0.5 * x, x + 1, 2 - x, x / 3, x**2, 2.0**x, x * np.float64(2.0), x * np.array(2.0)):
+        assert y.dtype == np.float32
+
+
+def test_float64_on_request():
+    assert mg.tensor([1.0], dtype=mg.float64).dtype == np.float64
+    assert mg.tensor(np.zeros(2)).dtype == np.float64  # arrays keep their dtype, as torch.tensor does
+
+
+def test_numpy_array_on_the_left_defers_to_the_tensor():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0], dtype=np.float32) * x
+    assert isinstance(y, mg.Tensor)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 4.0])
+
+
+def test_comparisons_give_boolean_tensors_without_gradient():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    mask = x > 1.5
+    assert mask.dtype == np.bool_ and not mask.requires_grad
+    np.testing.assert_array_equal(mask.numpy(), [False, True, True])
+
+
+def test_finished_graphs_are_freed_memory_stays_flat():
+    w = mg.tensor(np.random.default_rng(0).standard_normal((64, 64)), requires_grad=True, dtype="float32")
+    x = mg.tensor(np.ones((8, 64), dtype=np.float32))
+
+    def step():
+        loss = (mg.functional.tanh(x @ w) ** 2).mean()
+        loss.backward()
+        w.grad = None
+        return loss.item()
+
+    for _ in range(100):
+        step()
+    gc.collect()
+    tracemalloc.start()
+    for _ in range(2_000):
+        step()
+    middle, _ = tracemalloc.get_traced_memory()
+    for _ in range(8_000):
+        step()
+    end, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert end - middle < 200_000, f"memory grew by {end - middle} bytes over 8,000 steps"
+
+
+def test_unknown_device_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        mg.tensor([1.0], device="tpu")
