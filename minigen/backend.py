@@ -13,8 +13,9 @@ CuPy is imported lazily, the first time "cuda" is asked for, so
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy
 

@@ -10,7 +10,8 @@ is accurate to about 1e-8, so a relative error above ~1e-5 means a wrong backwar
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy
 

@@ -8,7 +8,9 @@
 
 Shuffling uses the loader's own ``numpy.random.Generator`` seeded from ``seed``:
 each epoch draws a new permutation, and the same seed gives the same batches
-in every run, whatever else uses NumPy's global random state.
+in every run, whatever else uses NumPy's global random state. Leaving a loop
+early (``break``, or ``next(iter(loader))`` to peek at one batch) ends that
+epoch: the next loop starts a new one with a new order.
 
 Exact resume. ``state_dict()`` returns the loader's position (epoch, batches
 already handed out in it) and its random state as small plain arrays and ints
@@ -43,9 +45,8 @@ def _to_tensor(array: np.ndarray, device: str) -> Any:
     return minigen.tensor(array, device=device)
 
 
-def _pack_rng_state(generator: np.random.Generator) -> np.ndarray:
-    """A PCG64 generator's full state as a uint64 array of 6 numbers (128-bit ints split in two)."""
-    state = generator.bit_generator.state
+def _pack_rng_state(state: dict) -> np.ndarray:
+    """A PCG64 ``bit_generator.state`` as a uint64 array of 6 numbers (128-bit ints split in two)."""
     if state["bit_generator"] != "PCG64":
         raise TypeError(f"DataLoader can only save a PCG64 generator, got {state['bit_generator']}")
     numbers = state["state"]["state"], state["state"]["inc"]
@@ -115,6 +116,7 @@ class DataLoader:
         self._in_epoch = False
         self._epoch_start_rng_state: dict | None = None  # before this epoch's permutation
         self._resume_pending = False  # set by load_state_dict in mid-epoch
+        self._iteration = 0  # counts loops started, so a stale loop cannot end a newer one's epoch
 
     def __len__(self) -> int:
         """Batches per epoch."""
@@ -141,28 +143,34 @@ class DataLoader:
             self._rng.bit_generator.state = self._epoch_start_rng_state
             first_batch = self._batches_done
         else:
-            if self._in_epoch:  # the previous loop was left early: count that epoch as over
-                self.epoch += 1
+            if self._in_epoch:  # an earlier loop over this loader is still open: abandon it
+                self._end_epoch()
             self._epoch_start_rng_state = self._rng.bit_generator.state
             first_batch = 0
+        self._iteration += 1
+        iteration = self._iteration
         order = self._epoch_order()
         self._in_epoch = True
-        for batch_index in range(first_batch, len(self)):
-            self._batches_done = batch_index + 1  # counted as done once handed out
-            start = batch_index * self.batch_size
-            yield self._make_batch(order[start : start + self.batch_size])
+        try:
+            for batch_index in range(first_batch, len(self)):
+                self._batches_done = batch_index + 1  # counted as done once handed out
+                start = batch_index * self.batch_size
+                yield self._make_batch(order[start : start + self.batch_size])
+        finally:  # the epoch ran out, or the loop was left early (break): either way it is over
+            if iteration == self._iteration and self._in_epoch:
+                self._end_epoch()
+
+    def _end_epoch(self) -> None:
         self._in_epoch, self._batches_done = False, 0
         self.epoch += 1
 
     def state_dict(self) -> dict[str, Any]:
         """The loader's position and random state, as plain ints and a small uint64 array."""
         rng_state = self._epoch_start_rng_state if self._in_epoch else self._rng.bit_generator.state
-        generator = np.random.Generator(np.random.PCG64())
-        generator.bit_generator.state = rng_state
         return {
             "epoch": self.epoch,
             "batches_done": self._batches_done if self._in_epoch else 0,
-            "rng_state": _pack_rng_state(generator),
+            "rng_state": _pack_rng_state(rng_state),
             "num_samples": len(self.images),
             "batch_size": self.batch_size,
         }

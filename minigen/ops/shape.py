@@ -3,7 +3,8 @@ flatten, pad, concatenate, stack. Their backward moves the gradient back the sam
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from minigen.tensor import Function, Tensor
 
