@@ -39,9 +39,7 @@ class CifarFormatError(ValueError):
 def parse_cifar_records(raw: bytes, name: str = "<bytes>") -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (N, 3, 32, 32), labels int64 (N,)) from the records in ``raw``."""
     if len(raw) == 0 or len(raw) % RECORD_SIZE != 0:
-        raise CifarFormatError(
-            f"{name}: {len(raw)} bytes is not a whole number of {RECORD_SIZE}-byte CIFAR-10 records"
-        )
+        raise CifarFormatError(f"{name}: {len(raw)} bytes is not a whole number of {RECORD_SIZE}-byte CIFAR-10 records")
     records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, RECORD_SIZE)
     labels = records[:, 0].astype(np.int64)
     if labels.max() > 9:

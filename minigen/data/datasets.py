@@ -38,9 +38,17 @@ _CLASS_NAMES = {
     "mnist-embedded": [str(digit) for digit in range(10)],
     "mnist": [str(digit) for digit in range(10)],
     "fashion-mnist": [
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-    ],  # fmt: skip
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ],
     "cifar10": CIFAR10_CLASSES,
 }
 DATASET_NAMES = tuple(_CLASS_NAMES)

@@ -26,6 +26,7 @@ finished batch is moved to the device.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,14 +102,14 @@ class DataLoader:
         images, labels = np.asarray(images), np.asarray(labels)
         if len(images) != len(labels):
             raise ValueError(f"images and labels differ in length: {len(images)} images, {len(labels)} labels")
-        if not (isinstance(batch_size, int) and batch_size > 0):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if drop_last and batch_size > len(images):
             raise ValueError(
                 f"drop_last with batch_size={batch_size} > {len(images)} images would yield no batch at all"
             )
         self.images, self.labels = images, labels.astype(np.int64, copy=False)
-        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
         self.transform, self.device, self.seed = transform, device, seed
         self._rng = np.random.Generator(np.random.PCG64(seed))
         self.epoch = 0  # epochs started so far, counting one in progress
@@ -171,13 +172,21 @@ class DataLoader:
             "epoch": self.epoch,
             "batches_done": self._batches_done if self._in_epoch else 0,
             "rng_state": _pack_rng_state(rng_state),
+            **self._settings(),
+        }
+
+    def _settings(self) -> dict[str, int]:
+        """What must match between a saved loader and the one resuming from it."""
+        return {
             "num_samples": len(self.images),
             "batch_size": self.batch_size,
+            "shuffle": int(self.shuffle),
+            "drop_last": int(self.drop_last),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from ``state`` (from :meth:`state_dict`): the next loop yields the batches that would have come next."""
-        for key, expected in (("num_samples", len(self.images)), ("batch_size", self.batch_size)):
+        """Continue from ``state`` (from :meth:`state_dict`): the next loop yields the batches due next."""
+        for key, expected in self._settings().items():
             if int(state[key]) != expected:
                 raise ValueError(f"state_dict was saved with {key}={int(state[key])}, this loader has {expected}")
         self.epoch = int(state["epoch"])
@@ -187,3 +196,4 @@ class DataLoader:
         self._epoch_start_rng_state = rng_state
         self._resume_pending = self._batches_done > 0
         self._in_epoch = self._resume_pending
+        self._iteration += 1  # a loop still open over this loader must no longer touch its state
