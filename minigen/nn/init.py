@@ -22,7 +22,8 @@ from minigen.tensor import Tensor
 
 __all__ = [
     "calculate_fan_in_and_fan_out", "calculate_gain", "constant_", "dcgan_init_", "default_weight_and_bias_",
-    "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_", "uniform_", "xavier_normal_",
+    "xavier_uniform_", "zeros_",
 ]  # fmt: skip
 
 

@@ -1,0 +1,109 @@
+"""Batch normalisation as one fused op over the channel axis (axis 1).
+
+For each channel c, over the N = batch * spatial values x_i of that channel:
+
+    mean = sum(x_i) / N,   var = sum((x_i - mean)^2) / N   (biased),
+    xhat_i = (x_i - mean) * invstd,   invstd = 1 / sqrt(var + eps),
+    y_i = weight_c * xhat_i + bias_c.
+
+Written as one Function (rather than composed from mean, var, sqrt, ...) so that
+forward saves only xhat and invstd, and backward is the closed form below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigen import backend
+from minigen.tensor import Function, Tensor
+
+
+class BatchNorm(Function):
+    """y = weight * (x - mean) * invstd + bias per channel (axis 1).
+
+    With batch statistics (training), writing dxhat = dL/dy * weight:
+        dL/dx = invstd / N * (N * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)),
+    and since sum(dxhat) = weight * dL/dbias and sum(dxhat * xhat) = weight * dL/dweight,
+    no extra reduction is needed. With fixed (running) statistics: dL/dx = dxhat * invstd.
+    dL/dweight = sum(dL/dy * xhat), dL/dbias = sum(dL/dy), over every axis but 1.
+    """
+
+    def __init__(self, training: bool, eps: float, running_mean: Any = None, running_var: Any = None) -> None:
+        self.training, self.eps = training, eps
+        self.running_mean, self.running_var = running_mean, running_var
+
+    def forward(self, x: Any, weight: Any, bias: Any) -> Any:
+        xp = self.xp
+        self.axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
+        self.channel_shape = (1, -1) + (1,) * (x.ndim - 2)
+        self.count = x.size // x.shape[1]
+        if self.training:
+            mean = x.mean(axis=self.axes, keepdims=True)
+            centered = x - mean
+            var = (centered * centered).mean(axis=self.axes, keepdims=True)
+            self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)  # for the running statistics
+        else:
+            centered = x - self.running_mean.reshape(self.channel_shape)
+            var = self.running_var.reshape(self.channel_shape)
+        self.invstd = 1 / xp.sqrt(var + self.eps)
+        self.xhat = centered * self.invstd
+        self.weight = weight.reshape(self.channel_shape)
+        return self.xhat * self.weight + bias.reshape(self.channel_shape)
+
+    def backward(self, grad: Any) -> tuple[Any, Any, Any]:
+        grad_bias = grad.sum(axis=self.axes)
+        grad_weight = (grad * self.xhat).sum(axis=self.axes)
+        grad_x = None
+        if self.inputs[0].requires_grad:
+            scale = self.weight * self.invstd
+            if self.training:
+                shape = self.channel_shape
+                n = self.count
+                grad_x = (scale / n) * (n * grad - grad_bias.reshape(shape) - self.xhat * grad_weight.reshape(shape))
+            else:
+                grad_x = grad * scale
+        return grad_x, grad_weight, grad_bias
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over axis 1, with torch.nn.functional.batch_norm's arguments and semantics.
+
+    ``training=True`` normalises with the batch's mean and biased variance and, when running
+    statistics are given, updates them in place on their device:
+    ``running = (1 - momentum) * running + momentum * batch``, using the UNBIASED batch variance
+    for ``running_var``, as PyTorch does. ``training=False`` normalises with the running statistics.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects an input of shape (N, C, ...), got {input.shape}")
+    channels = input.shape[1]
+    count = input.size // channels
+    if training and count <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input of shape {input.shape}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm with training=False needs running_mean and running_var")
+    xp = backend.get_array_module(input)
+    affine = {}
+    for name, value, fill in (("weight", weight, 1), ("bias", bias, 0)):
+        if value is None:  # no affine parameter: a constant 1 or 0 per channel, without gradient
+            value = Tensor(xp.full(channels, fill, dtype=input.dtype))
+        elif value.shape != (channels,):
+            raise ValueError(f"batch_norm: {name} of shape {value.shape}, expected ({channels},) for input {input.shape}")
+        affine[name] = value
+    stats = (None, None) if training else (running_mean.data, running_var.data)
+    op = BatchNorm(training, eps, *stats)
+    output = op(input, affine["weight"], affine["bias"])
+    if training and running_mean is not None:
+        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * op.batch_mean
+    if training and running_var is not None:
+        unbiased = op.batch_var * (count / (count - 1))
+        running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    return output
