@@ -21,21 +21,25 @@ class _BatchNorm(Module):
 
     Parameters ``weight`` (init 1) and ``bias`` (init 0) when ``affine``; buffers
     ``running_mean`` (0), ``running_var`` (1) and ``num_batches_tracked`` (int64) when
-    ``track_running_stats``. ``momentum=None`` averages all batches seen (cumulative mean).
+    ``track_running_stats``. ``bias=False`` (keyword only, as in PyTorch 2.6+) learns no shift.
+    ``momentum=None`` averages all batches seen (cumulative mean).
     """
 
     expected_ndims: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: str | None = None, dtype: Any = None) -> None:  # fmt: skip
+                 track_running_stats: bool = True, device: str | None = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:  # fmt: skip
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = init.ones_(empty_parameter(num_features, device=device, dtype=dtype))
-            self.bias = init.zeros_(empty_parameter(num_features, device=device, dtype=dtype))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = init.zeros_(empty_parameter(num_features, device=device, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             xp = backend.get_device(device or "cpu").xp
@@ -83,7 +87,7 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 

@@ -143,6 +143,7 @@ def dcgan_init_(module: Any) -> Any:
             normal_(m.weight, 0.0, 0.02)
         elif "BatchNorm" in name and getattr(m, "weight", None) is not None:
             normal_(m.weight, 1.0, 0.02)
-            zeros_(m.bias)
+            if m.bias is not None:
+                zeros_(m.bias)
 
     return module.apply(init_one)

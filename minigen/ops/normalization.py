@@ -96,7 +96,7 @@ def batch_norm(
         if value is None:  # no affine parameter: a constant 1 or 0 per channel, without gradient
             value = Tensor(xp.full(channels, fill, dtype=input.dtype))
         elif value.shape != (channels,):
-            raise ValueError(f"batch_norm: {name} of shape {value.shape}, expected ({channels},) for input {input.shape}")
+            raise ValueError(f"batch_norm: {name} of shape {value.shape}, expected ({channels},) for {input.shape}")
         affine[name] = value
     stats = (None, None) if training else (running_mean.data, running_var.data)
     op = BatchNorm(training, eps, *stats)
