@@ -67,7 +67,7 @@ def gradcheck(
     def loss_at(i: int, perturbed: Any) -> float:
         with no_grad():
             trial = list(args)
-            trial[i] = Tensor(perturbed)
+            trial[i] = Tensor(xp.asarray(perturbed))  # NumPy turns 0-d results into scalars
             return _scalar_loss(fn, trial, weights).item()
 
     for i in checked:

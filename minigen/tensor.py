@@ -60,7 +60,9 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         """Wrap an existing array as it is (no copy). Prefer :func:`minigen.tensor`."""
         if backend.device_of(data) is None:
-            raise TypeError(f"Tensor wraps an array of a known device, got {type(data).__name__}; use minigen.tensor(data)")
+            raise TypeError(
+                f"Tensor wraps an array of a known device, got {type(data).__name__}; use minigen.tensor(data)"
+            )
         self.data = data
         self.grad: Tensor | None = None
         self.requires_grad = requires_grad
@@ -150,9 +152,14 @@ class Tensor:
                 raise RuntimeError(f"backward() without a gradient needs a one-element tensor, got shape {self.shape}")
             grad = backend.get_array_module(self.data).ones_like(self.data)
         else:
-            grad = grad.data if isinstance(grad, Tensor) else backend.as_array(grad, dtype=self.dtype, device=self.device)
+            if isinstance(grad, Tensor):
+                grad = grad.data
+            else:
+                grad = backend.as_array(grad, dtype=self.dtype, device=self.device)
             if tuple(grad.shape) != self.shape:
-                raise ValueError(f"backward(): gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}")
+                raise ValueError(
+                    f"backward(): gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}"
+                )
 
         grads = {id(self): grad}  # dL/d(node) for nodes not yet processed
         for node in reversed(self._topological_order()):
@@ -248,11 +255,15 @@ class Function:
         float32); an array from another device is an error, not a silent copy.
         """
         device = backend.device_of(value)
-        if device is None or value.ndim == 0:
+        reference_device = backend.device_of(reference.data)
+        if device is reference_device and value.ndim == 0:  # a 0-d array: no trip through the host
+            takes_dtype = value.dtype.kind in "iu" or (value.dtype.kind == "f" and reference.dtype.kind == "f")
+            return value.astype(reference.dtype) if takes_dtype else value
+        if device is None or value.ndim == 0:  # a scalar, or a 0-d array from another device
             host_value = value if device is None else backend.to_numpy(value)
             keeps_dtype = reference.dtype.kind == "f" or not isinstance(value, float)
             return self.xp.asarray(host_value, dtype=reference.dtype if keeps_dtype else None)
-        if device is not backend.device_of(reference.data):
+        if device is not reference_device:
             raise RuntimeError(
                 f"{self.name}: a {device.name} array mixed with a tensor on {reference.device}; "
                 "move it with minigen.tensor(array, device=...)"

@@ -109,10 +109,10 @@ class MatMul(BinaryFunction):
         xp, a, b = self.xp, self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a  # (..., m, n)
         b2 = b[:, None] if b.ndim == 1 else b  # (..., n, p)
+        if b.ndim == 1:  # put back the axes that the 1-D operands dropped (p first, then m)
+            grad = grad[..., None]
         if a.ndim == 1:
-            grad = xp.expand_dims(grad, -2)
-        if b.ndim == 1:
-            grad = xp.expand_dims(grad, -1)  # grad: (..., m, p)
+            grad = grad[..., None, :]  # grad: (..., m, p)
         grad_a = grad_b = None
         if self.input_needs_grad(0):
             grad_a = unbroadcast(xp.matmul(grad, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)

@@ -16,17 +16,25 @@ def _as_index(index: Any) -> Any:
     return index.data if isinstance(index, Tensor) else index
 
 
-def _lists_to_arrays(index: Any, xp: Any) -> Any:
-    """Python lists inside an index become arrays of the tensor's module."""
+def _index_on_device(index: Any, device: backend.Device) -> Any:
+    """Lists and arrays inside an index become arrays on the tensor's device.
+
+    Like PyTorch, a CUDA tensor may be indexed with host (NumPy) integer arrays,
+    such as labels: they are copied to the GPU once here.
+    """
     if isinstance(index, tuple):
-        return tuple(_lists_to_arrays(i, xp) for i in index)
-    return xp.asarray(index) if isinstance(index, list) else index
+        return tuple(_index_on_device(i, device) for i in index)
+    if isinstance(index, list):
+        return device.xp.asarray(index)
+    if backend.device_of(index) not in (None, device):
+        return backend.to_device(index, device)
+    return index
 
 
-def _is_advanced(index: Any) -> bool:
-    """True when the index holds an integer or boolean array (repeats are possible)."""
+def _has_integer_array(index: Any) -> bool:
+    """True when the index holds an integer array, so an element may be picked more than once."""
     parts = index if isinstance(index, tuple) else (index,)
-    return any(backend.device_of(p) is not None for p in parts)
+    return any(backend.device_of(p) is not None and p.dtype.kind in "iu" for p in parts)
 
 
 class GetItem(Function):
@@ -37,14 +45,14 @@ class GetItem(Function):
 
     def forward(self, x: Any) -> Any:
         self.input_shape, self.dtype = x.shape, x.dtype
-        self.index = _lists_to_arrays(self.index, self.xp)
+        self.index = _index_on_device(self.index, backend.device_of(x))
         return x[self.index]
 
     def backward(self, grad: Any) -> Any:
         grad_x = self.xp.zeros(self.input_shape, dtype=self.dtype)
-        if _is_advanced(self.index):
+        if _has_integer_array(self.index):
             backend.scatter_add(grad_x, self.index, grad)
-        else:  # slices and integers pick each element at most once
+        else:  # slices, integers and boolean masks pick each element at most once
             grad_x[self.index] = grad
         return grad_x
 
@@ -57,6 +65,14 @@ class Where(Function):
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a_shape, self.b_shape = a.shape, b.shape
+        device, condition_device = backend.device_of(a), backend.device_of(self.condition)
+        if condition_device is None:  # a list or a Python bool
+            self.condition = self.xp.asarray(self.condition, dtype=bool)
+        elif condition_device is not device:
+            raise RuntimeError(
+                f"{self.name}: condition on {condition_device.name} mixed with tensors on {device.name}; "
+                "move it with .to(device)"
+            )
         return self.xp.where(self.condition, a, b)
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
