@@ -153,9 +153,10 @@ class Tensor:
             grad = backend.get_array_module(self.data).ones_like(self.data)
         else:
             if isinstance(grad, Tensor):
+                if grad.device != self.device:
+                    raise RuntimeError(f"backward(): gradient on {grad.device} for a tensor on {self.device}")
                 grad = grad.data
-            else:
-                grad = backend.as_array(grad, dtype=self.dtype, device=self.device)
+            grad = backend.as_array(grad, dtype=self.dtype, device=self.device)  # host arrays move, dtype matches
             if tuple(grad.shape) != self.shape:
                 raise ValueError(
                     f"backward(): gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}"
@@ -163,7 +164,9 @@ class Tensor:
 
         grads = {id(self): grad}  # dL/d(node) for nodes not yet processed
         for node in reversed(self._topological_order()):
-            node_grad = grads.pop(id(node))
+            node_grad = grads.pop(id(node), None)
+            if node_grad is None:  # every path from here to self had a None gradient
+                continue
             creator = node._creator
             if creator is None:  # a leaf: accumulate, as PyTorch does
                 node_grad = backend.get_array_module(node.data).asarray(node_grad, dtype=node.dtype)

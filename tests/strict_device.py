@@ -116,8 +116,10 @@ class StrictArray:
 
     # Attributes and methods (shape, dtype, sum, reshape, astype, T, ...) are the ndarray's, wrapped.
     def __getattr__(self, name: str) -> Any:
-        if name == "_array":  # not yet set (during copy or unpickling)
-            raise AttributeError(name)
+        if name == "_array" or name.startswith("__"):
+            # _array: not yet set (during copy or unpickling). Dunders: NumPy would read the data
+            # through __array_interface__ / __array_struct__ / __dlpack__ behind our back.
+            raise AttributeError(f"StrictArray has no attribute {name!r}")
         attribute = getattr(self._array, name)
         return _strict_call(attribute) if callable(attribute) else _wrap(attribute)
 
