@@ -1,0 +1,103 @@
+"""Pictures of a run: a grid of samples and the loss curves, as PNG files (matplotlib, Agg backend).
+
+Figures are made with ``matplotlib.figure.Figure`` and an Agg canvas directly,
+never through ``pyplot``: no window opens, no global figure state is touched,
+and it works on a machine without a display.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["image_grid", "save_image_grid", "save_loss_curves"]
+
+
+def image_grid(images: np.ndarray, data_range: tuple[float, float] = (0.0, 1.0), nrow: int | None = None,
+               padding: int = 2) -> np.ndarray:
+    """Tile a batch (N, C, H, W) or (N, H, W) into one (rows*H', cols*W', C) array in [0, 1].
+
+    Pixels are mapped from ``data_range`` to [0, 1] (a GAN's tanh output lives in
+    [-1, 1]); ``nrow`` images per row, by default a square as near as possible.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.ndim != 4:
+        raise ValueError(f"image_grid expects images (N, C, H, W) or (N, H, W), got shape {images.shape}")
+    low, high = data_range
+    images = np.clip((images - low) / (high - low), 0.0, 1.0)
+    n, channels, height, width = images.shape
+    cols = nrow or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / cols)
+    grid = np.ones((rows * (height + padding) + padding, cols * (width + padding) + padding, channels), np.float32)
+    for index in range(n):  # a loop over whole images, not pixels
+        row, col = divmod(index, cols)
+        top, left = padding + row * (height + padding), padding + col * (width + padding)
+        grid[top : top + height, left : left + width] = images[index].transpose(1, 2, 0)
+    return grid
+
+
+def _save(figure: Figure, path: str | Path) -> None:
+    FigureCanvasAgg(figure)
+    figure.savefig(path)
+
+
+def save_image_grid(images: np.ndarray, path: str | Path, data_range: tuple[float, float] = (0.0, 1.0),
+                    title: str | None = None) -> None:
+    """Write a batch of images as one PNG grid (grey for one channel, colour for three)."""
+    grid = image_grid(images, data_range)
+    figure = Figure(figsize=(6, 6.4 if title else 6), dpi=100)
+    axes = figure.add_axes((0, 0, 1, 0.94 if title else 1))
+    axes.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    axes.set_axis_off()
+    if title:
+        figure.suptitle(title, y=0.985)
+    _save(figure, path)
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Moving average over ``window`` steps (shorter at the start), to read a noisy curve's trend."""
+    if window <= 1 or len(values) < 2:
+        return values
+    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (cumulative[ends] - cumulative[starts]) / (ends - starts)
+
+
+def save_loss_curves(path: str | Path, steps: np.ndarray, losses: Mapping[str, np.ndarray],
+                     panels: Sequence[tuple[str, Sequence[str]]], steps_per_epoch: int,
+                     epoch_values: Mapping[str, Sequence[tuple[int, float]]] | None = None) -> None:
+    """Loss curves against the epoch: one panel per ``(title, [loss names])``.
+
+    Each curve is drawn raw (faint) and as a moving average (solid).
+    ``epoch_values`` adds per-epoch points, e.g. ``{"test_loss": [(1, 104.2), ...]}``,
+    to the panel that lists the name.
+    """
+    epoch_values = epoch_values or {}
+    figure = Figure(figsize=(5 * len(panels), 3.6), dpi=100, layout="constrained")
+    x = np.asarray(steps, dtype=np.float64) / max(steps_per_epoch, 1)
+    window = max(1, steps_per_epoch // 5)
+    for index, (title, names) in enumerate(panels):
+        axes = figure.add_subplot(1, len(panels), index + 1)
+        for colour, name in enumerate(names):
+            style = f"C{colour}"
+            if name in epoch_values and epoch_values[name]:
+                epochs, values = zip(*epoch_values[name])
+                axes.plot(epochs, values, "o-", color=style, label=name)
+            elif name in losses and len(losses[name]):
+                values = np.asarray(losses[name], dtype=np.float64)
+                axes.plot(x, values, color=style, alpha=0.25, linewidth=0.8)
+                axes.plot(x, _smooth(values, window), color=style, label=name)
+        axes.set_title(title)
+        axes.set_xlabel("epoch")
+        axes.grid(alpha=0.3)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend()
+    _save(figure, path)

@@ -1,0 +1,336 @@
+"""The training loop shared by every model: data, steps, logging, pictures and checkpoints.
+
+    from minigen.train import TrainConfig, Trainer
+    summary = Trainer(TrainConfig(model="vae", epochs=5)).fit()
+
+Per epoch it runs the task's steps over shuffled batches (:mod:`.gan`,
+:mod:`.vae`, :mod:`.regression`), then measures the test split (VAEs), draws
+``samples_epoch_NNN.png`` from a fixed noise batch, redraws ``losses.png``,
+appends to ``metrics.jsonl`` and writes ``checkpoint.npz``.
+
+Two habits keep a GPU busy and the numbers honest:
+
+* **Losses stay on the device.** Each step's losses are kept as 0-d device
+  tensors and brought to the host together every ``log_every`` steps (one
+  transfer), never with ``.item()`` per step, which would make the CPU wait
+  for the GPU at every step.
+* **A NaN or Inf stops the run** at the next transfer, naming the first bad step
+  and loss; the last good checkpoint is left untouched.
+
+Ctrl-C finishes the current step, saves a checkpoint and stops (a second
+Ctrl-C stops at once). ``resume=True`` reloads the weights, the optimizers'
+state, the random generators and the loader's position: on the CPU the
+resumed run computes exactly the losses the uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minigen.random
+from minigen import backend
+from minigen.data import Compose, DataLoader, Pad, Scale, load_dataset
+from minigen.models import MODELS, build_model
+from minigen.tensor import Tensor, no_grad
+
+from . import plots
+from .checkpoint import CHECKPOINT_NAME, load_checkpoint, model_from_checkpoint, save_checkpoint
+from .config import ConfigError, TrainConfig
+from .gan import GANTask
+from .metrics import MetricsLog
+from .regression import RegressionTask
+from .vae import VAETask
+
+__all__ = ["NonFiniteLossError", "TASKS", "Trainer", "TrainingInterrupted", "image_shape_for", "transform_for"]
+
+TASKS = {"gan": GANTask, "vae": VAETask, "regression": RegressionTask}
+SAMPLE_GRID_SIZE = 64
+
+# (C, H, W) of each dataset's images as stored
+DATASET_SHAPES = {
+    "mnist-embedded": (1, 28, 28),
+    "mnist": (1, 28, 28),
+    "fashion-mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
+}
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or Inf: training stopped (the message names the step and the loss)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: a checkpoint was saved first (``.checkpoint`` is its path)."""
+
+    def __init__(self, message: str, checkpoint: Path) -> None:
+        super().__init__(message)
+        self.checkpoint = checkpoint
+
+
+def image_shape_for(model: str, dataset: str) -> tuple[int, int, int]:
+    """The (C, H, W) the model sees: the dataset's, except DCGAN's 28x28 digits padded to 32x32."""
+    channels, height, width = DATASET_SHAPES[dataset]
+    if model == "dcgan" and (height, width) == (28, 28):
+        return channels, 32, 32
+    return channels, height, width
+
+
+def transform_for(model: str, dataset: str) -> Compose:
+    """uint8 images -> the model's input: padded to 32x32 for DCGAN, scaled to the model's data_range."""
+    steps = []
+    if image_shape_for(model, dataset)[1:] != DATASET_SHAPES[dataset][1:]:
+        steps.append(Pad(2))  # pad before scaling, so the border takes the background's value
+    steps.append(Scale(*MODELS[model].data_range))
+    return Compose(steps)
+
+
+@contextlib.contextmanager
+def _ctrl_c_waits_for_step() -> Iterator[threading.Event]:
+    """While inside, a first Ctrl-C only sets the yielded event (checked between steps); a second one interrupts.
+
+    Stopping between steps keeps the weights, the optimizer and the random state
+    consistent, so the checkpoint written then resumes exactly.
+    """
+    requested = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield requested  # signals reach only the main thread: a Ctrl-C there raises KeyboardInterrupt as usual
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: Any) -> None:
+        if requested.is_set():
+            raise KeyboardInterrupt
+        requested.set()
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _StopRequested(Exception):
+    """Raised between steps to stop as Ctrl-C does (``max_steps`` reached)."""
+
+
+class Trainer:
+    """One training run of ``config`` (a :class:`TrainConfig`); call :meth:`fit`.
+
+    ``log``: where one-line messages go (default ``print``); ``progress``: show
+    tqdm bars (None: only on a terminal).
+    """
+
+    def __init__(self, config: TrainConfig, log: Any = print, progress: bool | None = None) -> None:
+        given = {f.name for f in dataclasses.fields(TrainConfig) if getattr(config, f.name) != f.default}
+        self.log, self.progress = log, progress
+        config = config.resolved()
+        self.out = Path(config.out)
+        self.checkpoint_path = self.out / CHECKPOINT_NAME
+        saved = None
+        if config.resume:
+            saved = load_checkpoint(self.checkpoint_path)
+            config.check_resumable_from(saved["config"], given)
+            keep = {"epochs", "device", "out", "log_every", "tensorboard", "max_steps"}
+            settings = {name: getattr(config, name) for name in keep if name in given or name == "out"}
+            config = dataclasses.replace(saved["config"], resume=True, **settings).resolved()
+        try:
+            backend.get_device(config.device)
+        except (RuntimeError, ValueError) as error:
+            raise ConfigError(str(error)) from None
+        self.config = config
+
+        minigen.random.manual_seed(config.seed)
+        self.image_shape = image_shape_for(config.model, config.dataset)
+        self.train_loader, self.test_loader = self._loaders()
+        if saved is not None:
+            self.model = model_from_checkpoint(saved, self.image_shape, config.device)
+        else:
+            kwargs = {} if config.latent_dim is None else {"latent_dim": config.latent_dim}
+            self.model = build_model(config.model, self.image_shape, **kwargs).to(config.device)
+        self.task = TASKS[self.model.kind](self.model, config)
+        # The noise behind every sample grid: drawn once from the seed by its own generator, so the
+        # grids of successive epochs (and of a resumed run) show the same z, and training's noise is untouched.
+        noise = np.random.default_rng([config.seed, 1]).standard_normal((SAMPLE_GRID_SIZE, self.model.latent_dim))
+        self.fixed_noise = Tensor(backend.as_array(noise.astype(np.float32), device=config.device))
+
+        self.epoch, self.step = 0, 0
+        self.history: dict[str, list[float]] = {"step": [], **{name: [] for name in self.task.loss_names}}
+        self._pending: list[dict[str, Tensor]] = []
+        self._batches: Iterator | None = None
+        if saved is not None:
+            self._restore(saved)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.metrics = MetricsLog(self.out, config.tensorboard, keep_epochs=self.epoch if saved else None)
+
+    # ------------------------------------------------------------------ setup
+    def _loaders(self) -> tuple[DataLoader, DataLoader]:
+        config = self.config
+        transform = transform_for(config.model, config.dataset)
+        loaders = []
+        for split, shuffle in (("train", True), ("test", False)):
+            images, labels = load_dataset(config.dataset, split)
+            if config.subset is not None:
+                images, labels = images[: config.subset], labels[: config.subset]
+            batch_size = min(config.batch_size, len(images)) if split == "test" else config.batch_size
+            if split == "train" and batch_size > len(images):
+                raise ConfigError(f"batch_size {batch_size} is larger than the {len(images)} training images")
+            loaders.append(
+                DataLoader(images, labels, batch_size, shuffle=shuffle, seed=config.seed, drop_last=split == "train",
+                           transform=transform, device=config.device)
+            )  # fmt: skip
+        return loaders[0], loaders[1]
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        try:
+            self.task.load_optimizer_state(saved["optimizers"])
+            self.train_loader.load_state_dict(saved["loader"])
+        except (KeyError, ValueError, TypeError) as error:
+            raise ConfigError(f"checkpoint {self.checkpoint_path} does not match this run: {error}") from None
+        minigen.random.set_rng_state(saved["rng"])
+        self.epoch, self.step = saved["epoch"], saved["step"]
+        history = saved.get("history", {})
+        for name in self.history:
+            self.history[name] = [float(v) for v in np.asarray(history.get(name, []), dtype=np.float64)]
+
+    # ------------------------------------------------------------------ loop
+    def fit(self) -> dict[str, Any]:
+        """Train up to ``config.epochs`` epochs; returns the last epoch's metrics record ({} if none ran).
+
+        Raises :class:`NonFiniteLossError` on a NaN/Inf loss and :class:`TrainingInterrupted`
+        (a KeyboardInterrupt) after saving a checkpoint when Ctrl-C is pressed.
+        """
+        config = self.config
+        if self.epoch >= config.epochs:
+            self.log(f"{self.out}: already trained {self.epoch} epochs (raise --epochs to train more)")
+            return self.metrics.records[-1] if self.metrics.records else {}
+        self.log(
+            f"training {config.model} on {config.dataset} ({len(self.train_loader)} batches of {config.batch_size} "
+            f"per epoch, device {config.device}) from epoch {self.epoch + 1} to {config.epochs}; writing to {self.out}"
+        )
+        try:
+            with _ctrl_c_waits_for_step() as stop_requested:
+                while self.epoch < config.epochs:
+                    self._run_epoch(stop_requested)
+        except (KeyboardInterrupt, _StopRequested) as stop:
+            if self._batches is None:  # not between two steps: the last checkpoint is the consistent state
+                raise
+            self._flush()
+            self._save()
+            reason = "--max-steps reached" if isinstance(stop, _StopRequested) else "interrupted"
+            message = (
+                f"{reason} at step {self.step} (epoch {self.epoch + 1}); checkpoint saved to {self.checkpoint_path}: "
+                "continue with --resume"
+            )
+            if isinstance(stop, _StopRequested):
+                self.log(message)
+                return {}
+            raise TrainingInterrupted(message, self.checkpoint_path) from None
+        finally:
+            self._batches = None
+            self.metrics.close()
+        return self.metrics.records[-1]
+
+    def _run_epoch(self, stop_requested: threading.Event) -> None:
+        from tqdm.auto import tqdm
+
+        config, loader = self.config, self.train_loader
+        started = time.perf_counter()
+        first_step = self.step - loader.state_dict()["batches_done"]
+        bar = tqdm(
+            total=len(loader), initial=self.step - first_step, desc=f"epoch {self.epoch + 1}/{config.epochs}",
+            disable=None if self.progress is None else not self.progress, leave=False, unit="batch",
+        )  # fmt: skip
+        self.model.train()
+        # The loader's iterator is kept on self: until the epoch ends, the loader's state_dict() says
+        # how far into the epoch it is, which is what a checkpoint saved on Ctrl-C must record.
+        self._batches = iter(loader)
+        try:
+            for x, _ in self._batches:
+                self._pending.append(self.task.train_step(x))
+                self.step += 1
+                bar.update(1)
+                if len(self._pending) >= config.log_every:
+                    self._flush(bar)
+                if stop_requested.is_set():
+                    raise KeyboardInterrupt
+                if config.max_steps is not None and self.step >= config.max_steps:
+                    raise _StopRequested
+            self._batches = None
+            self._flush(bar)
+        finally:
+            bar.close()
+        self.epoch += 1
+        record = {"epoch": self.epoch, "step": self.step, "seconds": round(time.perf_counter() - started, 3)}
+        steps = np.asarray(self.history["step"])
+        in_epoch = steps > first_step
+        for name in self.task.loss_names:
+            record[name] = float(np.mean(np.asarray(self.history[name])[in_epoch])) if in_epoch.any() else math.nan
+        record.update(self.task.evaluate(self.test_loader))
+        self._pictures(record)
+        self.metrics.log_epoch(record)
+        self._save()
+        self.log(self._summary(record))
+
+    def _flush(self, bar: Any = None) -> None:
+        """Bring the pending steps' losses to the host in one transfer; stop on NaN or Inf."""
+        if not self._pending:
+            return
+        names = list(self.task.loss_names)
+        xp = backend.get_array_module(self._pending[0][names[0]])
+        values = backend.to_numpy(xp.stack([xp.stack([p[n].data for n in names]) for p in self._pending]))
+        values = values.astype(np.float64)
+        first = self.step - len(self._pending) + 1
+        self._pending.clear()
+        bad = np.argwhere(~np.isfinite(values))
+        if len(bad):
+            row, column = bad[0]
+            raise NonFiniteLossError(
+                f"{names[column]} is {values[row, column]} at step {first + row} (epoch {self.epoch + 1}); "
+                f"training stopped, the last good checkpoint (if any) is {self.checkpoint_path}; try a lower --lr"
+            )
+        self.history["step"].extend(range(first, first + len(values)))
+        for column, name in enumerate(names):
+            self.history[name].extend(values[:, column].tolist())
+        self.metrics.log_steps(first, names, values)
+        if bar is not None:
+            bar.set_postfix({name: f"{values[-1, i]:.4g}" for i, name in enumerate(names)}, refresh=False)
+
+    # ------------------------------------------------------------------ outputs
+    def _pictures(self, record: dict[str, Any]) -> None:
+        self.model.eval()
+        try:
+            with no_grad():
+                images = self.model.generate(self.fixed_noise).numpy()
+        finally:
+            self.model.train()
+        plots.save_image_grid(images, self.out / f"samples_epoch_{self.epoch:03d}.png", self.model.data_range,
+                              title=f"{self.config.model}, epoch {self.epoch}")
+        done = [*self.metrics.records, record]
+        epoch_values = {"test_loss": [(r["epoch"], r["test_loss"]) for r in done if "test_loss" in r]}
+        plots.save_loss_curves(
+            self.out / "losses.png", np.asarray(self.history["step"]),
+            {name: np.asarray(self.history[name]) for name in self.task.loss_names},
+            self.task.panels, len(self.train_loader), epoch_values,
+        )  # fmt: skip
+
+    def _save(self) -> None:
+        save_checkpoint(
+            self.checkpoint_path, config=self.config, model=self.model, optimizers=self.task.optimizer_state(),
+            epoch=self.epoch, step=self.step, rng_state=minigen.random.get_rng_state(),
+            loader_state=self.train_loader.state_dict(),
+            history={name: np.asarray(values, dtype=np.float64) for name, values in self.history.items()},
+        )  # fmt: skip
+
+    def _summary(self, record: dict[str, Any]) -> str:
+        numbers = "  ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch", "step", "seconds"))
+        return f"epoch {record['epoch']}/{self.config.epochs}  {numbers}  ({record['seconds']:.1f} s)"
