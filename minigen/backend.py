@@ -63,12 +63,14 @@ CPU = Device(
 )
 
 _devices: dict[str, Device] = {"cpu": CPU}
+_device_by_array_type: dict[type, Device] = {numpy.ndarray: CPU}  # a fast path for device_of
 _cuda_error: str | None = None  # why CUDA is unusable, once we have tried
 
 
 def register_device(device: Device) -> None:
     """Make a device known by name (used for "cuda", and by the tests' strict device)."""
     _devices[device.name] = device
+    _device_by_array_type[device.array_type] = device
 
 
 def _load_cuda() -> Device | None:
@@ -126,6 +128,9 @@ def _unwrap(value: Any) -> Any:
 
 def device_of(array: Any) -> Device | None:
     """The device whose array type ``array`` is, or None for scalars and non-arrays."""
+    device = _device_by_array_type.get(type(array))  # called for every op: try the exact type first
+    if device is not None:
+        return device
     array = _unwrap(array)
     for device in _devices.values():
         if isinstance(array, device.array_type):

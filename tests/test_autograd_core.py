@@ -2,11 +2,13 @@
 
 import gc
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
 
 import minigen as mg
+from minigen.tensor import Function
 
 
 def test_reused_node_gets_the_sum_of_its_gradients():
@@ -76,9 +78,23 @@ def test_comparisons_give_boolean_tensors_without_gradient():
     np.testing.assert_array_equal(mask.numpy(), [False, True, True])
 
 
-def test_finished_graphs_are_freed_memory_stays_flat():
-    w = mg.tensor(np.random.default_rng(0).standard_normal((64, 64)), requires_grad=True, dtype="float32")
-    x = mg.tensor(np.ones((8, 64), dtype=np.float32))
+def test_finished_graphs_are_freed_without_the_garbage_collector():
+    """No reference cycle: a graph dies as soon as its loss is dropped, even with gc off."""
+    w = mg.tensor(np.ones((4, 4)), requires_grad=True)
+    gc.disable()
+    try:
+        loss = (mg.functional.tanh(mg.tensor(np.ones((2, 4))) @ w) ** 2).mean()
+        loss.backward()
+        creator = weakref.ref(loss._creator)
+        del loss
+        assert creator() is None, "the graph outlived its loss: a reference cycle keeps it alive"
+    finally:
+        gc.enable()
+
+
+def test_memory_stays_flat_over_10000_training_steps():
+    w = mg.tensor(np.random.default_rng(0).standard_normal((16, 16)), requires_grad=True, dtype="float32")
+    x = mg.tensor(np.ones((4, 16), dtype=np.float32))
 
     def step():
         loss = (mg.functional.tanh(x @ w) ** 2).mean()
@@ -89,15 +105,44 @@ def test_finished_graphs_are_freed_memory_stays_flat():
     for _ in range(100):
         step()
     gc.collect()
+    gc.disable()  # a cycle would now leak instead of being collected later
     tracemalloc.start()
-    for _ in range(2_000):
-        step()
-    middle, _ = tracemalloc.get_traced_memory()
-    for _ in range(8_000):
-        step()
-    end, _ = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    assert end - middle < 200_000, f"memory grew by {end - middle} bytes over 8,000 steps"
+    try:
+        for _ in range(2_000):
+            step()
+        middle, _ = tracemalloc.get_traced_memory()
+        for _ in range(8_000):
+            step()
+        end, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert end - middle < 100_000, f"memory grew by {end - middle} bytes over 8,000 steps"
+
+
+def test_a_backward_returning_none_for_an_input_leaves_it_without_gradient():
+    class HalfBlind(Function):
+        """y = a * b, but reports no gradient for b."""
+
+        def forward(self, a, b):
+            self.b = b
+            return a * b
+
+        def backward(self, grad):
+            return grad * self.b, None
+
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    c = b * 2  # b's gradient path through c is cut by HalfBlind
+    HalfBlind()(a, c).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [6.0, 8.0])
+    assert b.grad is None and c.grad is None
+
+
+def test_backward_casts_the_upstream_gradient_to_the_tensor_dtype():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, dtype="float64")
+    (x * 3).backward(mg.tensor([1.0, 1.0]))  # a float32 gradient
+    assert x.grad.dtype == np.float64
 
 
 def test_unknown_device_is_a_clear_error():

@@ -95,6 +95,12 @@ class Neg(Function):
         return -grad
 
 
+def _matmul(xp: Any, a: Any, b: Any) -> Any:
+    """a @ b; when the summed axis has length 1 (an outer product, as in the weight
+    gradient at batch size 1) a broadcast multiply, which NumPy does ~4x faster."""
+    return a * b if a.shape[-1] == 1 else xp.matmul(a, b)
+
+
 class MatMul(BinaryFunction):
     """y = a @ b, batched with broadcast batch axes. dL/da = g @ b^T, dL/db = a^T @ g.
 
@@ -115,9 +121,9 @@ class MatMul(BinaryFunction):
             grad = grad[..., None, :]  # grad: (..., m, p)
         grad_a = grad_b = None
         if self.input_needs_grad(0):
-            grad_a = unbroadcast(xp.matmul(grad, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+            grad_a = unbroadcast(_matmul(xp, grad, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if self.input_needs_grad(1):
-            grad_b = unbroadcast(xp.matmul(xp.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
+            grad_b = unbroadcast(_matmul(xp, xp.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
 
