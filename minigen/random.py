@@ -11,6 +11,7 @@ Two kinds of generator, both seeded by :func:`manual_seed`:
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import numpy
@@ -43,19 +44,27 @@ def device_generator(device: str) -> Any:
     if device == "cpu":
         return _host
     if device not in _device_generators:
-        seed = None if _seed is None else numpy.random.SeedSequence([_seed, len(device)]).generate_state(1)[0]
+        # One stream per device name, derived from the seed (crc32: the same number in every run).
+        seed = None if _seed is None else numpy.random.SeedSequence([_seed, zlib.crc32(device.encode())])
         _device_generators[device] = backend.get_device(device).xp.random.default_rng(seed)
     return _device_generators[device]
 
 
+def _shape(shape: tuple) -> tuple[int, ...]:
+    """``(2, 3)`` from ``randn(2, 3)`` or ``randn((2, 3))``, as in PyTorch."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+
+
 def randn(*shape: int, dtype: Any = "float32", device: str = "cpu", requires_grad: bool = False) -> Tensor:
-    """Samples of N(0, 1), drawn on ``device`` in ``dtype`` (float32 by default)."""
+    """Samples of N(0, 1), drawn on ``device`` in ``dtype`` (float32 by default); randn(2, 3) or randn((2, 3))."""
+    shape = _shape(shape)
     data = device_generator(device).standard_normal(shape, dtype=dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape: int, dtype: Any = "float32", device: str = "cpu", requires_grad: bool = False) -> Tensor:
-    """Samples of U[0, 1), drawn on ``device`` in ``dtype`` (float32 by default)."""
+    """Samples of U[0, 1), drawn on ``device`` in ``dtype`` (float32 by default); rand(2, 3) or rand((2, 3))."""
+    shape = _shape(shape)
     data = device_generator(device).random(shape, dtype=dtype)
     return Tensor(data, requires_grad=requires_grad)
 

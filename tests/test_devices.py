@@ -189,6 +189,7 @@ def test_random_numbers_are_float32_by_default(device):
     for draw in (mg.randn(2, 3, device=device), mg.rand(2, 3, device=device)):
         assert draw.dtype == np.float32 and draw.device == device and draw.shape == (2, 3)
     assert mg.randn(2, dtype="float64", device=device).dtype == np.float64
+    assert mg.randn((4, 1), device=device).shape == (4, 1) and mg.rand([3], device=device).shape == (3,)
     uniform = mg.rand(1000, device=device).numpy()
     assert uniform.min() >= 0.0 and uniform.max() < 1.0
     assert mg.tensor([1.0, 2.0]).dtype == np.float32 and mg.tensor(1.5).dtype == np.float32
