@@ -140,8 +140,11 @@ class Trainer:
         if config.resume:
             saved = load_checkpoint(self.checkpoint_path)
             config.check_resumable_from(saved["config"], given)
-            keep = {"epochs", "device", "out", "log_every", "tensorboard", "max_steps"}
-            settings = {name: getattr(config, name) for name in keep if name in given or name == "out"}
+            # How long and where to train may change on resume; what the numbers depend on may not.
+            changeable = ("device", "out", "log_every", "tensorboard", "max_steps")
+            settings = {name: getattr(config, name) for name in changeable}
+            if "epochs" in given:
+                settings["epochs"] = config.epochs
             config = dataclasses.replace(saved["config"], resume=True, **settings).resolved()
         try:
             backend.get_device(config.device)
