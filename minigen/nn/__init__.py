@@ -8,11 +8,14 @@ from minigen.nn import functional, init
 from minigen.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from minigen.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from minigen.nn.containers import ModuleList, Sequential
+from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.nn.dropout import Dropout
 from minigen.nn.linear import Flatten, Identity, Linear, Unflatten
 from minigen.nn.module import Module, Parameter
+from minigen.nn.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
-    "BatchNorm1d", "BatchNorm2d", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "Module",
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "Flatten", "Identity",
+    "LeakyReLU", "Linear", "MaxPool2d", "Module",
     "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "Unflatten", "functional", "init",
 ]  # fmt: skip
