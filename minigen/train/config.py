@@ -25,7 +25,7 @@ class ConfigError(ValueError):
 DEFAULTS: dict[str, dict[str, Any]] = {
     "gan": {"epochs": 20, "batch_size": 64, "lr": 2e-4},
     "dcgan": {"epochs": 2, "batch_size": 64, "lr": 2e-4},
-    "vae": {"epochs": 10, "batch_size": 128, "lr": 1e-3},
+    "vae": {"epochs": 20, "batch_size": 32, "lr": 1e-3},
     "conv-vae": {"epochs": 3, "batch_size": 128, "lr": 1e-3},
     "cnn-mse": {"epochs": 2, "batch_size": 64, "lr": 1e-3},
 }

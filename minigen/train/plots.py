@@ -81,7 +81,8 @@ def save_loss_curves(path: str | Path, steps: np.ndarray, losses: Mapping[str, n
     to the panel that lists the name.
     """
     epoch_values = epoch_values or {}
-    figure = Figure(figsize=(5 * len(panels), 3.6), dpi=100, layout="constrained")
+    figure = Figure(figsize=(5 * len(panels), 3.6), dpi=100)
+    figure.subplots_adjust(left=0.2 / len(panels), right=1 - 0.06 / len(panels), bottom=0.14, top=0.9, wspace=0.25)
     x = np.asarray(steps, dtype=np.float64) / max(steps_per_epoch, 1)
     window = max(1, steps_per_epoch // 5)
     for index, (title, names) in enumerate(panels):
