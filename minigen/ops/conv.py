@@ -1,25 +1,28 @@
 """2-D convolution and transposed convolution, built from two array helpers.
 
 A convolution slides a (C, kh, kw) filter over the input. ``im2col`` lays every
-window out as one column (a strided *view* of the input, copied once into a
+window out as one row (a strided *view* of the input, copied once into a
 contiguous buffer), so the whole convolution becomes a single matrix product:
 
-    out (O, N*OH*OW) = W (O, C*kh*kw) @ cols (C*kh*kw, N*OH*OW)
+    out (N*OH*OW, O) = cols (N*OH*OW, kh*kw*C) @ M (kh*kw*C, O)
 
-``col2im`` is the exact reverse (its adjoint): it adds each column back onto
-the pixels its window covered. The two operations are each other's gradients:
+where M is the weight reshaped. ``col2im`` is the exact reverse (the adjoint):
+it adds each row back onto the pixels its window covered. Each is the other's
+gradient, and so are the two layers:
 
-    conv2d:            forward  im2col then W @ cols      backward  W^T @ g then col2im
-    conv_transpose2d:  forward  W^T @ x then col2im       backward  im2col(g) then W @ cols
+    conv2d:            forward  im2col(x) @ M          backward  col2im(g @ M^T)
+    conv_transpose2d:  forward  col2im(x @ M^T)        backward  im2col(g) @ M
 
 so :func:`_correlate` (im2col + matmul) and :func:`_scatter` (matmul + col2im)
-are written once and used by both layers, forwards and backwards.
+are written once and serve both layers, forwards and backwards.
 
-Layout: columns are (C, kh, kw, N, OH, OW), channels first, batch after. Then
-the weight's (O, C, kh, kw) reshapes to a matrix for free, every product is one
-2-D matmul on contiguous (or plainly transposed) operands that BLAS reads
-directly, and the outputs come out as (O, N, OH, OW) memory, which we hand back
-as an (N, O, OH, OW) *view* rather than spending a copy on reordering it.
+Layout, chosen for speed: the helpers work channels-last, (N, H, W, C). A window's
+kh*kw*C values and a pixel's C channels are then runs of contiguous memory, so the
+strided copies in im2col and col2im move whole channel vectors at a time instead of
+a few pixels (in (N, C, H, W) order a stride-2 window row is 4 scattered floats).
+Inputs and outputs keep PyTorch's (N, C, H, W) shape: an output is returned as an
+(N, C, H, W) *view* of channels-last memory, so the next convolution receives its
+input already channels-last and pays no copy to reorder it.
 """
 
 from __future__ import annotations
@@ -48,71 +51,84 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
+def channels_last(x: Any) -> Any:
+    """(N, C, H, W) -> contiguous (N, H, W, C); free when ``x`` is a view of channels-last memory."""
+    return get_array_module(x).ascontiguousarray(x.transpose(0, 2, 3, 1))
+
+
 def windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, fill: float = 0) -> Any:
-    """A strided view (A, B, OH, OW, kh, kw) of the windows of ``x`` (A, B, H, W).
+    """A strided view (N, OH, OW, C, kh, kw) of the windows of ``x`` (N, H, W, C).
 
     Padding costs one copy (a border of ``fill``); the windows themselves cost
     nothing: window (oh, ow) starts at row oh*sh, column ow*sw of the padded input.
     """
     xp = get_array_module(x)
-    (ph, pw), (height, width) = padding, x.shape[2:]
+    (ph, pw), (n, height, width, c) = padding, x.shape
     if ph or pw:
-        padded = xp.full(x.shape[:2] + (height + 2 * ph, width + 2 * pw), fill, dtype=x.dtype)
-        padded[:, :, ph : ph + height, pw : pw + width] = x
+        padded = xp.full((n, height + 2 * ph, width + 2 * pw, c), fill, dtype=x.dtype)
+        padded[:, ph : ph + height, pw : pw + width] = x
         x = padded
-    view = xp.lib.stride_tricks.sliding_window_view(x, kernel, axis=(2, 3))  # every position, stride 1
-    return view[:, :, :: stride[0], :: stride[1]]
+    view = xp.lib.stride_tricks.sliding_window_view(x, kernel, axis=(1, 2))  # every position, stride 1
+    return view[:, :: stride[0], :: stride[1]]
 
 
 def im2col(x: Any, kernel: Pair, stride: Pair, padding: Pair, fill: float = 0) -> Any:
-    """The windows of ``x`` (A, B, H, W) as contiguous columns (A, kh, kw, B, OH, OW).
+    """The windows of ``x`` (N, H, W, C) copied into one contiguous (N, OH, OW, kh, kw, C) array.
 
     One copy, so that the matmul that follows runs on a contiguous matrix.
     """
     view = windows(x, kernel, stride, padding, fill)
-    return get_array_module(x).ascontiguousarray(view.transpose(0, 4, 5, 1, 2, 3))
+    return get_array_module(x).ascontiguousarray(view.transpose(0, 1, 2, 4, 5, 3))
 
 
 def col2im(cols: Any, size: Pair, stride: Pair, padding: Pair) -> Any:
-    """The adjoint of :func:`im2col`: columns (A, kh, kw, B, OH, OW) summed back onto (A, B, H, W).
+    """The adjoint of :func:`im2col`: windows (N, OH, OW, kh, kw, C) summed back onto (N, H, W, C).
 
     ``size`` is the unpadded (H, W); the padding border receives values that
     are then dropped. Overlapping windows add up: the loop runs over the
     kh*kw kernel offsets, each adding one strided slice (all pixels at once).
     """
-    xp = get_array_module(cols)
-    a, kh, kw, b, oh, ow = cols.shape
+    n, oh, ow, kh, kw, c = cols.shape
     (sh, sw), (ph, pw) = stride, padding
-    height, width = size[0] + 2 * ph, size[1] + 2 * pw
-    out = xp.zeros((a, b, height, width), dtype=cols.dtype)
+    out = get_array_module(cols).zeros((n, size[0] + 2 * ph, size[1] + 2 * pw, c), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            out[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += cols[:, i, j]
-    return out[:, :, ph : ph + size[0], pw : pw + size[1]]
+            out[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += cols[:, :, :, i, j]
+    return out[:, ph : ph + size[0], pw : pw + size[1]]
+
+
+def weight_matrix(weight: Any) -> Any:
+    """A weight (D, C, kh, kw) as the matrix (kh*kw*C, D) whose rows follow im2col's (kh, kw, C) order.
+
+    Conv2d's (out, in, kh, kw) and ConvTranspose2d's (in, out, kh, kw) both have the
+    windowed channels on axis 1, so one function serves both.
+    """
+    d, c, kh, kw = weight.shape
+    return weight.transpose(2, 3, 1, 0).reshape(kh * kw * c, d)
+
+
+def weight_from_matrix(matrix: Any, shape: tuple[int, ...]) -> Any:
+    """The inverse of :func:`weight_matrix`, as a contiguous array (it becomes a parameter's gradient)."""
+    d, c, kh, kw = shape
+    return get_array_module(matrix).ascontiguousarray(matrix.reshape(kh, kw, c, d).transpose(3, 2, 0, 1))
 
 
 def _correlate(x: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair) -> tuple[Any, Any]:
-    """Slide ``matrix`` (O, C*kh*kw) over ``x`` (N, C, H, W): returns out (O, N, OH, OW) and the columns.
+    """Slide ``matrix`` (kh*kw*C, D) over ``x`` (N, H, W, C): out (N, OH, OW, D), and the columns.
 
-    The columns are returned because the weight's gradient needs them again.
+    The columns (N*OH*OW, kh*kw*C) are returned because the weight's gradient needs them.
     """
-    n, c, height, width = x.shape
-    oh, ow = (output_size(s, k, st, p) for s, k, st, p in zip((height, width), kernel, stride, padding))
-    cols = im2col(x.transpose(1, 0, 2, 3), kernel, stride, padding)  # (C, kh, kw, N, OH, OW)
-    out = matrix @ cols.reshape(matrix.shape[1], -1)
-    return out.reshape(-1, n, oh, ow), cols
+    cols = im2col(x, kernel, stride, padding)
+    n, oh, ow = cols.shape[:3]
+    cols = cols.reshape(n * oh * ow, -1)
+    return (cols @ matrix).reshape(n, oh, ow, -1), cols
 
 
 def _scatter(g: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair, size: Pair) -> Any:
-    """The adjoint of :func:`_correlate`: g (O, N, OH, OW) spread through ``matrix`` (O, C*kh*kw) onto (C, N, H, W)."""
-    o, n, oh, ow = g.shape
-    cols = matrix.T @ g.reshape(o, -1)  # (C*kh*kw, N*OH*OW): what each window position receives
-    return col2im(cols.reshape(-1, kernel[0], kernel[1], n, oh, ow), size, stride, padding)
-
-
-def _channels_first(x: Any) -> Any:
-    """(N, C, H, W) -> (C, N, H, W) memory; free when ``x`` is one of our (C, N, ...)-backed outputs."""
-    return get_array_module(x).ascontiguousarray(x.transpose(1, 0, 2, 3))
+    """The adjoint of :func:`_correlate`: g (N, OH, OW, D) spread through ``matrix`` onto (N, H, W, C)."""
+    n, oh, ow, d = g.shape
+    cols = g.reshape(-1, d) @ matrix.T  # what each window receives, (N*OH*OW, kh*kw*C)
+    return col2im(cols.reshape(n, oh, ow, kernel[0], kernel[1], -1), size, stride, padding)
 
 
 def _check_input(name: str, x: Any, weight: Any, channels_axis: int) -> None:
@@ -152,25 +168,26 @@ class Conv2d(Function):
                 f"conv2d: kernel ({kh}, {kw}) is larger than the padded input: "
                 f"input {tuple(x.shape)}, padding {self.padding}"
             )
-        self.input_size, self.weight = x.shape[2:], weight
-        out, self.cols = _correlate(x, weight.reshape(out_channels, -1), (kh, kw), self.stride, self.padding)
+        self.kernel, self.input_size, self.weight_shape = (kh, kw), x.shape[2:], weight.shape
+        self.matrix = weight_matrix(weight)  # (kh*kw*C, O)
+        out, self.cols = _correlate(x.transpose(0, 2, 3, 1), self.matrix, self.kernel, self.stride, self.padding)
         if bias is not None:
-            out += bias[:, None, None, None]
-        return out.transpose(1, 0, 2, 3)  # (O, N, OH, OW) memory seen as (N, O, OH, OW)
+            out += bias  # channels are the last axis here
+        return out.transpose(0, 3, 1, 2)  # (N, OH, OW, O) memory seen as (N, O, OH, OW)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        out_channels, _, kh, kw = self.weight.shape
-        matrix = self.weight.reshape(out_channels, -1)
-        g = _channels_first(grad)  # (O, N, OH, OW)
+        g = channels_last(grad)  # (N, OH, OW, O)
         grad_x = grad_w = None
         if self.inputs[0].requires_grad:
-            grad_x = _scatter(g, matrix, (kh, kw), self.stride, self.padding, self.input_size).transpose(1, 0, 2, 3)
+            grad_x = _scatter(g, self.matrix, self.kernel, self.stride, self.padding, self.input_size)
+            grad_x = grad_x.transpose(0, 3, 1, 2)
+        g2 = g.reshape(-1, g.shape[-1])  # (N*OH*OW, O)
         if self.inputs[1].requires_grad:
-            # dL/dW[o, (c, i, j)] = sum over windows of g[o, window] * cols[(c, i, j), window]
-            grad_w = (g.reshape(out_channels, -1) @ self.cols.reshape(matrix.shape[1], -1).T).reshape(self.weight.shape)
+            # dL/dM[(i, j, c), o] = sum over windows of cols[window, (i, j, c)] * g[window, o]
+            grad_w = weight_from_matrix(self.cols.T @ g2, self.weight_shape)
         if len(self.inputs) == 2:
             return grad_x, grad_w
-        return grad_x, grad_w, g.sum(axis=(1, 2, 3))
+        return grad_x, grad_w, g2.sum(axis=0)
 
 
 class ConvTranspose2d(Function):
@@ -183,14 +200,15 @@ class ConvTranspose2d(Function):
         self.output_padding = pair(output_padding, "conv_transpose2d output_padding")
         if any(op >= s for op, s in zip(self.output_padding, self.stride)):
             raise ValueError(
-                f"conv_transpose2d: output_padding {self.output_padding} must be smaller than stride {self.stride}"
+                f"conv_transpose2d: output_padding {self.output_padding} must be smaller than stride {self.stride} "
+                "(as PyTorch requires)"
             )
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
         _check_input("conv_transpose2d", x, weight, 0)
-        in_channels, out_channels, kh, kw = weight.shape
+        _, out_channels, kh, kw = weight.shape
         _check_bias("conv_transpose2d", bias, out_channels)
-        # The output is the input a conv2d with these settings would map back to x's size.
+        # The output has the size of the input that a conv2d with these settings would map to x's size.
         size = tuple(
             (s - 1) * st - 2 * p + k + op
             for s, k, st, p, op in zip(x.shape[2:], (kh, kw), self.stride, self.padding, self.output_padding)
@@ -200,23 +218,22 @@ class ConvTranspose2d(Function):
                 f"conv_transpose2d: output size {size} is not positive for input {tuple(x.shape)}, "
                 f"kernel ({kh}, {kw}), stride {self.stride}, padding {self.padding}"
             )
-        self.weight = weight
-        self.x = _channels_first(x)  # (C_in, N, H, W), kept for dL/dW
-        out = _scatter(self.x, weight.reshape(in_channels, -1), (kh, kw), self.stride, self.padding, size)
+        self.kernel, self.weight_shape = (kh, kw), weight.shape
+        self.matrix = weight_matrix(weight)  # (kh*kw*C_out, C_in)
+        self.x = channels_last(x)  # (N, H, W, C_in), kept for dL/dW
+        out = _scatter(self.x, self.matrix, self.kernel, self.stride, self.padding, size)
         if bias is not None:
-            out += bias[:, None, None, None]
-        return out.transpose(1, 0, 2, 3)
+            out += bias
+        return out.transpose(0, 3, 1, 2)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        in_channels, out_channels, kh, kw = self.weight.shape
-        matrix = self.weight.reshape(in_channels, -1)
         # Correlating g with W is exactly conv2d's forward: it gives dL/dx, and its columns give dL/dW.
-        grad_x, cols = _correlate(grad, matrix, (kh, kw), self.stride, self.padding)
-        grad_x = grad_x.transpose(1, 0, 2, 3) if self.inputs[0].requires_grad else None
+        grad_x, cols = _correlate(grad.transpose(0, 2, 3, 1), self.matrix, self.kernel, self.stride, self.padding)
+        grad_x = grad_x.transpose(0, 3, 1, 2) if self.inputs[0].requires_grad else None
         grad_w = None
         if self.inputs[1].requires_grad:
-            # dL/dW[c, (o, i, j)] = sum over input pixels of x[c, pixel] * cols[(o, i, j), pixel]
-            grad_w = (self.x.reshape(in_channels, -1) @ cols.reshape(matrix.shape[1], -1).T).reshape(self.weight.shape)
+            # dL/dM[(i, j, o), c] = sum over input pixels of cols[pixel, (i, j, o)] * x[pixel, c]
+            grad_w = weight_from_matrix(cols.T @ self.x.reshape(-1, self.x.shape[-1]), self.weight_shape)
         if len(self.inputs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, grad.sum(axis=(0, 2, 3))

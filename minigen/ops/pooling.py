@@ -5,20 +5,21 @@ Each pooled value summarises one window of the input. The windows come from
 window's gradient back with :func:`minigen.ops.conv.col2im`, which adds up the
 contributions of overlapping windows (stride < kernel) correctly.
 
-The input (N, C, H, W) is viewed as (1, N*C, H, W): pooling treats every
-channel of every image alike, so all of them form one batch of planes.
+Like the convolutions, the work happens channels-last, (N, H, W, C): each window
+position then moves whole channel vectors, and the output is an (N, C, OH, OW)
+view of channels-last memory.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from minigen.ops.conv import IntPair, col2im, im2col, output_size, pair, windows
+from minigen.ops.conv import IntPair, channels_last, col2im, im2col, output_size, pair, windows
 from minigen.tensor import Function, Tensor
 
 
 class Pool2d(Function):
-    """Shared setup of the pooling functions: sizes, checks, and the planes view."""
+    """Shared setup of the pooling functions: sizes, checks, and the channels-last view."""
 
     name_for_errors = "pool2d"
 
@@ -32,8 +33,8 @@ class Pool2d(Function):
                 f"{name}: padding {self.padding} must be at most half of kernel_size {self.kernel} (as in PyTorch)"
             )
 
-    def planes(self, x: Any) -> Any:
-        """``x`` (N, C, H, W) as (1, N*C, H, W), after checking its shape."""
+    def setup(self, x: Any) -> Any:
+        """``x`` (N, C, H, W) seen as (N, H, W, C), after checking its shape."""
         if x.ndim != 4:
             raise ValueError(f"{self.name_for_errors}: input must be 4-D (N, C, H, W), got shape {tuple(x.shape)}")
         self.input_shape = x.shape
@@ -45,12 +46,13 @@ class Pool2d(Function):
                 f"{self.name_for_errors}: kernel_size {self.kernel} is larger than the padded input "
                 f"(input {tuple(x.shape)}, padding {self.padding})"
             )
-        return x.reshape((1, -1) + x.shape[2:])
+        return x.transpose(0, 2, 3, 1)
 
     def spread(self, window_grads: Any) -> Any:
-        """Per-window gradients (1, kh, kw, N*C, OH, OW) summed back onto the input's pixels."""
-        grad = col2im(window_grads, self.input_shape[2:], self.stride, self.padding)
-        return grad.reshape(self.input_shape)
+        """Per-window gradients (N, OH, OW, kh, kw, C) summed back onto the input's pixels, as (N, C, H, W)."""
+        n, c = self.input_shape[:2]
+        window_grads = window_grads.reshape(n, *self.out_size, *self.kernel, c)
+        return col2im(window_grads, self.input_shape[2:], self.stride, self.padding).transpose(0, 3, 1, 2)
 
 
 class MaxPool2d(Pool2d):
@@ -61,18 +63,17 @@ class MaxPool2d(Pool2d):
 
     def forward(self, x: Any) -> Any:
         # Padding with -inf never wins a max; im2col's copy puts each window's kh*kw values in one axis.
-        cols = im2col(self.planes(x), self.kernel, self.stride, self.padding, fill=-float("inf"))
-        cols = cols.reshape(self.kernel[0] * self.kernel[1], -1)  # (kh*kw, N*C*OH*OW)
-        self.argmax = cols.argmax(axis=0)  # the first maximum on ties, as PyTorch
-        return cols.max(axis=0).reshape(self.input_shape[:2] + self.out_size)
+        cols = im2col(self.setup(x), self.kernel, self.stride, self.padding, fill=-float("inf"))
+        cols = cols.reshape(-1, self.kernel[0] * self.kernel[1], x.shape[1])  # (N*OH*OW, kh*kw, C)
+        self.argmax = cols.argmax(axis=1)  # the first maximum on ties, as PyTorch
+        return cols.max(axis=1).reshape(x.shape[0], *self.out_size, x.shape[1]).transpose(0, 3, 1, 2)
 
     def backward(self, grad: Any) -> Any:
         kh, kw = self.kernel
-        offsets = self.xp.arange(kh * kw).reshape(kh * kw, 1)
+        offsets = self.xp.arange(kh * kw).reshape(1, kh * kw, 1)
+        g = channels_last(grad).reshape(-1, 1, self.input_shape[1])  # (N*OH*OW, 1, C)
         # One-hot over each window: the gradient goes to the offset that held the maximum.
-        window_grads = (offsets == self.argmax[None]) * grad.reshape(1, -1)
-        n, c = self.input_shape[:2]
-        return self.spread(window_grads.reshape(1, kh, kw, n * c, *self.out_size))
+        return self.spread((offsets == self.argmax[:, None]) * g)
 
 
 class AvgPool2d(Pool2d):
@@ -82,15 +83,14 @@ class AvgPool2d(Pool2d):
     name_for_errors = "avg_pool2d"
 
     def forward(self, x: Any) -> Any:
-        view = windows(self.planes(x), self.kernel, self.stride, self.padding)  # (1, N*C, OH, OW, kh, kw), no copy
-        return view.mean(axis=(4, 5)).reshape(self.input_shape[:2] + self.out_size)
+        view = windows(self.setup(x), self.kernel, self.stride, self.padding)  # (N, OH, OW, C, kh, kw), no copy
+        return view.mean(axis=(4, 5)).transpose(0, 3, 1, 2)
 
     def backward(self, grad: Any) -> Any:
         kh, kw = self.kernel
-        n, c = self.input_shape[:2]
-        share = (grad / (kh * kw)).reshape(1, 1, 1, n * c, *self.out_size)
+        share = channels_last(grad / (kh * kw))[:, :, :, None, None, :]  # (N, OH, OW, 1, 1, C)
         # The same share for every offset of a window: a broadcast view, not a copy.
-        return self.spread(self.xp.broadcast_to(share, (1, kh, kw, n * c, *self.out_size)))
+        return self.spread(self.xp.broadcast_to(share, share.shape[:3] + (kh, kw) + share.shape[5:]))
 
 
 def max_pool2d(
