@@ -29,6 +29,7 @@ import contextlib
 import dataclasses
 import math
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -111,6 +112,8 @@ def _ctrl_c_waits_for_step() -> Iterator[threading.Event]:
         if requested.is_set():
             raise KeyboardInterrupt
         requested.set()
+        print("\nCtrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to stop at once)",
+              file=sys.stderr, flush=True)  # fmt: skip
 
     signal.signal(signal.SIGINT, handler)
     try:
