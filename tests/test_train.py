@@ -175,3 +175,29 @@ def test_image_grid_tiles_and_rescales():
     assert grid[1, 1, 0] == 0.0 and grid[1, 6, 0] == 0.5 and grid[6, 1, 0] == 1.0
     colour = image_grid(np.zeros((2, 3, 4, 4), np.float32))
     assert colour.shape[-1] == 3
+
+
+def test_gan_generator_step_with_frozen_discriminator_gets_the_same_gradient():
+    """Freezing D for the generator's backward pass saves work but must not change G's gradient."""
+    import minigen
+    from minigen.models import MLPGAN
+    from minigen.nn.losses import binary_cross_entropy_with_logits
+
+    minigen.manual_seed(0)
+    model = MLPGAN((1, 4, 4), latent_dim=3, hidden=(8, 8))
+    z = minigen.randn(5, 3)
+
+    def generator_grads(freeze):
+        model.zero_grad()
+        model.discriminator.requires_grad_(not freeze)
+        logits = model.discriminator(model.generator(z))
+        binary_cross_entropy_with_logits(logits, np.ones((5, 1), np.float32)).backward()
+        model.discriminator.requires_grad_(True)
+        d_grads = [p.grad for p in model.discriminator.parameters()]
+        return [p.grad.numpy() for p in model.generator.parameters()], d_grads
+
+    frozen, d_frozen = generator_grads(True)
+    free, d_free = generator_grads(False)
+    for a, b in zip(frozen, free):
+        np.testing.assert_array_equal(a, b)
+    assert all(g is None for g in d_frozen) and all(g is not None for g in d_free)
