@@ -1,0 +1,366 @@
+"""Benchmark: one full training step of each model, minigen against PyTorch, on the same model and batch.
+
+    python bench/bench_models.py [--threads 2] [--repeats 20] [--models gan dcgan-1 ...] [--no-write]
+
+A *training step* is what ``minigen train`` runs per batch: forward, loss,
+backward and the Adam update. For the GANs that is a discriminator step then a
+generator step (``minigen.train.gan.GANTask.train_step``, reused as is); for the
+VAEs the negative ELBO with reparameterised noise (``minigen.train.vae.VAETask``).
+The PyTorch side is the same architecture, translated module by module from the
+minigen model and loaded with its weights, trained by the same step written
+with ``torch.nn`` (``torch_gan_step`` / ``torch_vae_step`` below).
+
+Models and batches: MLPGAN and MLPVAE on 1x28x28 at batch 128; DCGAN on 1x32x32
+(C=1) and 3x32x32 (C=3) and ConvVAE on 1x28x28 at batch 64.
+
+Each (model, framework, device) runs in its own subprocess, so that the memory
+figure belongs to it alone:
+
+* time: median ms/step over ``--repeats`` steps after ``--warmup`` steps; on a
+  GPU the device is synchronised before each clock reading.
+* memory, CPU: peak resident set size of the subprocess (VmHWM from
+  /proc/self/status, the same figure as ``getrusage().ru_maxrss``) minus its
+  size after the imports, i.e. the model, optimizer, data and everything the
+  steps allocated. GPU: CuPy's memory pool (bytes held) / PyTorch's
+  ``max_memory_allocated``: the device memory of the steps.
+
+Threads: NumPy's BLAS and PyTorch's intra-op pool get the same ``--threads``
+(default: all cores), set through OMP/OPENBLAS/MKL_NUM_THREADS before either is
+imported and ``torch.set_num_threads``.
+
+When CuPy and a GPU are present, minigen on CuPy is also timed against PyTorch
+CUDA; otherwise those rows are skipped and the output says so. The table is
+printed and written to bench/RESULTS.md (unless ``--no-write``) with the date,
+CPU, core count and library versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+# name -> (minigen model name, image shape, batch size)
+MODELS = {
+    "MLPGAN": ("gan", (1, 28, 28), 128),
+    "DCGAN C=1": ("dcgan", (1, 32, 32), 64),
+    "DCGAN C=3": ("dcgan", (3, 32, 32), 64),
+    "MLPVAE": ("vae", (1, 28, 28), 128),
+    "ConvVAE": ("conv-vae", (1, 28, 28), 64),
+}
+# the issue's targets on the CPU: minigen ms / torch ms at most this
+CPU_TARGETS = {"MLPGAN": 1.2, "MLPVAE": 1.2, "DCGAN C=1": 2.0, "DCGAN C=3": 2.0}
+LR = {"gan": 2e-4, "dcgan": 2e-4, "vae": 1e-3, "conv-vae": 1e-3}  # minigen.train.config.DEFAULTS
+
+
+def set_threads(threads: int) -> None:
+    """Cap every BLAS/OpenMP pool; must run before NumPy or PyTorch is imported (they read these at import)."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+
+
+def rss_mib(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of this process in MiB, from /proc/self/status (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+# ----------------------------------------------------------------------------- the PyTorch twin
+def torch_twin(torch: Any, model: Any) -> Any:
+    """The minigen ``model`` rebuilt in torch.nn module by module (same state-dict keys), with its weights."""
+    tnn = torch.nn
+
+    class AsImages(tnn.Module):  # minigen.models.base.AsImages: a reshape to (N, C, H, W)
+        def __init__(self, shape: tuple[int, ...]) -> None:
+            super().__init__()
+            self.shape = shape
+
+        def forward(self, x: Any) -> Any:
+            return x.reshape(x.shape[0], *self.shape)
+
+    def translate(module: Any) -> Any:
+        kind = type(module).__name__
+        children = list(module.named_children())
+        if kind == "Sequential":
+            return tnn.Sequential(*(translate(child) for _, child in children))
+        if children:  # a model: its submodules by name
+            return tnn.ModuleDict({name: translate(child) for name, child in children})
+        if kind == "Linear":
+            return tnn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
+        if kind in ("Conv2d", "ConvTranspose2d"):
+            extra = {"output_padding": module.output_padding} if kind == "ConvTranspose2d" else {}
+            return getattr(tnn, kind)(module.in_channels, module.out_channels, module.kernel_size, module.stride,
+                                      module.padding, bias=module.bias is not None, **extra)  # fmt: skip
+        if kind == "BatchNorm2d":
+            return tnn.BatchNorm2d(module.num_features, module.eps, module.momentum)
+        if kind == "LeakyReLU":
+            return tnn.LeakyReLU(module.negative_slope)
+        if kind in ("ReLU", "Tanh", "Sigmoid", "Identity"):
+            return getattr(tnn, kind)()
+        if kind == "Flatten":
+            return tnn.Flatten(module.start_dim, module.end_dim)
+        if kind == "Unflatten":
+            return tnn.Unflatten(module.dim, module.unflattened_size)
+        if kind == "AsImages":
+            return AsImages(module.image_shape)
+        raise NotImplementedError(f"torch_twin: no translation for {kind}")
+
+    twin = translate(model)
+    twin.load_state_dict({key: torch.from_numpy(value.numpy()) for key, value in model.state_dict().items()})
+    return twin
+
+
+def torch_gan_step(torch: Any, twin: Any, optimizers: tuple[Any, Any], x: Any, latent_dim: int) -> dict[str, Any]:
+    """GANTask.train_step written with torch: D step on real and detached fakes, then G's non-saturating step."""
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    generator, discriminator = twin["generator"], twin["discriminator"]
+    opt_g, opt_d = optimizers
+    fake = generator(torch.randn(x.shape[0], latent_dim, device=x.device))
+    real_logits = discriminator(x.reshape(fake.shape))
+    fake_logits = discriminator(fake.detach())
+    d_loss = bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits))
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
+    discriminator.requires_grad_(False)
+    logits = discriminator(fake)
+    g_loss = bce(logits, torch.ones_like(logits))
+    opt_g.zero_grad()
+    g_loss.backward()
+    opt_g.step()
+    discriminator.requires_grad_(True)
+    return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "d_real": real_logits.detach().sigmoid().mean(),
+            "d_fake": fake_logits.detach().sigmoid().mean()}  # fmt: skip
+
+
+def torch_vae_step(torch: Any, twin: Any, optimizer: Any, x: Any) -> dict[str, Any]:
+    """VAETask.train_step written with torch: BCE summed over pixels + KL, averaged over the batch."""
+    h = twin["encoder"](x)
+    mu, logvar = twin["fc_mu"](h), twin["fc_logvar"](h)
+    z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)
+    logits = twin["decoder"](z)
+    n = x.shape[0]
+    recon = torch.nn.functional.binary_cross_entropy_with_logits(logits, x.reshape(logits.shape), reduction="sum") / n
+    kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum() / n
+    total = recon + kl
+    optimizer.zero_grad()
+    total.backward()
+    optimizer.step()
+    return {"loss": total.detach(), "recon": recon.detach(), "kl": kl.detach()}
+
+
+# ----------------------------------------------------------------------------- one measurement (a subprocess)
+def measure(label: str, framework: str, device: str, repeats: int, warmup: int) -> dict[str, Any]:
+    """Time ``repeats`` training steps of ``label`` on ``framework`` ("minigen" or "torch") and ``device``."""
+    import numpy as np
+    import torch
+
+    import minigen
+    from minigen.models import build_model
+
+    name, shape, batch = MODELS[label]
+    baseline = rss_mib("VmRSS")
+    minigen.manual_seed(0)
+    torch.manual_seed(0)
+    model = build_model(name, shape)
+    rng = np.random.default_rng(0)
+    low, high = model.data_range
+    images = (low + (high - low) * rng.random((batch, *shape))).astype(np.float32)  # stand-in for a batch of data
+
+    if framework == "minigen":
+        from types import SimpleNamespace
+
+        from minigen.train.trainer import TASKS
+
+        model = model.to(device)
+        config = SimpleNamespace(lr=LR[name], label_smoothing=0.0, likelihood="bernoulli", beta=1.0)
+        task = TASKS[model.kind](model, config)
+        x = minigen.tensor(images, device=device)
+        model.train()
+
+        def step() -> dict[str, Any]:
+            return task.train_step(x)
+
+        if device == "cuda":
+            import cupy
+
+            synchronize = cupy.cuda.Device().synchronize
+        else:
+            synchronize = None
+    else:
+        twin = torch_twin(torch, model).to(device).train()
+        x = torch.from_numpy(images).to(device)
+        if model.kind == "gan":
+            betas = (0.5, 0.999)
+            optimizers = (torch.optim.Adam(twin["generator"].parameters(), lr=LR[name], betas=betas),
+                          torch.optim.Adam(twin["discriminator"].parameters(), lr=LR[name], betas=betas))  # fmt: skip
+
+            def step() -> dict[str, Any]:
+                return torch_gan_step(torch, twin, optimizers, x, model.latent_dim)
+        else:
+            optimizer = torch.optim.Adam(twin.parameters(), lr=LR[name])
+
+            def step() -> dict[str, Any]:
+                return torch_vae_step(torch, twin, optimizer, x)
+
+        synchronize = torch.cuda.synchronize if device == "cuda" else None
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+
+    times, losses = [], []
+    for i in range(warmup + repeats):
+        if synchronize:
+            synchronize()
+        start = time.perf_counter()
+        out = step()
+        if synchronize:
+            synchronize()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+        losses.append(out)
+    first = {key: float(value.item()) for key, value in losses[0].items()}  # read after timing: no host sync inside
+
+    if device == "cpu":
+        memory = rss_mib("VmHWM") - baseline
+    elif framework == "minigen":
+        import cupy
+
+        memory = cupy.get_default_memory_pool().total_bytes() / 2**20
+    else:
+        memory = torch.cuda.max_memory_allocated() / 2**20
+    return {"ms": 1000 * statistics.median(times), "memory_mib": memory, "first_losses": first,
+            "threads": torch.get_num_threads()}  # fmt: skip
+
+
+def run_child(label: str, framework: str, device: str, args: argparse.Namespace) -> dict[str, Any] | str:
+    """``measure`` in a fresh interpreter; its result, or the error text when it failed."""
+    command = [sys.executable, __file__, "--child", json.dumps([label, framework, device]), "--threads",
+               str(args.threads), "--repeats", str(args.repeats), "--warmup", str(args.warmup)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode or not lines:
+        return (done.stderr.strip().splitlines() or ["failed"])[-1]
+    return json.loads(lines[-1])
+
+
+# ----------------------------------------------------------------------------- report
+def machine() -> dict[str, str]:
+    import numpy as np
+    import torch
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "python": platform.python_version(), "numpy": np.__version__,
+            "torch": torch.__version__, "platform": platform.platform()}  # fmt: skip
+
+
+def cuda_available() -> tuple[bool, str]:
+    """(usable, why not): minigen needs CuPy and a GPU, the comparison needs PyTorch CUDA too."""
+    import torch
+
+    from minigen import backend
+
+    if not backend.cuda_is_available():
+        return False, "CuPy with a GPU is not available"
+    if not torch.cuda.is_available():
+        return False, "PyTorch has no CUDA here"
+    return True, ""
+
+
+def format_table(rows: list[dict[str, Any]], device: str) -> list[str]:
+    lines = [
+        "| model | batch | minigen ms/step | torch ms/step | ratio | target | minigen peak MiB | torch peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        ours, theirs = row["minigen"], row["torch"]
+        if isinstance(ours, str) or isinstance(theirs, str):
+            lines.append(f"| {row['label']} | {row['batch']} | failed: {ours if isinstance(ours, str) else theirs} |")
+            continue
+        ratio = ours["ms"] / theirs["ms"]
+        target = CPU_TARGETS.get(row["label"]) if device == "cpu" else (3.0 if "DCGAN" in row["label"] else None)
+        verdict = "" if target is None else f"{target:g}x {'ok' if ratio <= target else 'MISSED'}"
+        lines.append(
+            f"| {row['label']} | {row['batch']} | {ours['ms']:.1f} | {theirs['ms']:.1f} | {ratio:.2f} | {verdict} "
+            f"| {ours['memory_mib']:.0f} | {theirs['memory_mib']:.0f} |"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for NumPy's BLAS and PyTorch")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS), metavar="MODEL",
+                        help=f"any of {list(MODELS)}")  # fmt: skip
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    set_threads(args.threads)
+    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+    if args.child:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        print(json.dumps(measure(*json.loads(args.child), repeats=args.repeats, warmup=args.warmup)))
+        return
+
+    info = machine()
+    gpu, why_not = cuda_available()
+    devices = ["cpu"] + (["cuda"] if gpu else [])
+    header = [
+        f"Date: {datetime.datetime.now().isoformat(timespec='seconds')}",
+        f"Machine: {info['cpu']}, {info['cores']} cores; {info['platform']}",
+        f"Python {info['python']}, NumPy {info['numpy']}, PyTorch {info['torch']}",
+        f"Threads: {args.threads} for NumPy's BLAS and for PyTorch (torch.set_num_threads)",
+        f"Median of {args.repeats} steps after {args.warmup} warm-up steps; float32; Adam.",
+        "Batch: 128 for MLPGAN and MLPVAE, 64 for DCGAN (C=1, C=3) and ConvVAE.",
+        "A step: forward, loss, backward, optimizer step (GAN: D step + G step as minigen.train.gan does it).",
+        "Peak MiB, CPU: peak RSS (VmHWM) of a subprocess running only that framework, minus its RSS after imports.",
+        "Peak MiB, GPU: CuPy memory pool bytes held / torch.cuda.max_memory_allocated.",
+        "ratio = minigen ms / torch ms (lower is better); target: the issue's bound for that ratio.",
+    ]
+    if not gpu:
+        header.append(f"CUDA rows skipped: {why_not}.")
+    print("\n".join(header))
+    output = ["# minigen vs PyTorch: one training step", "", *(f"- {line}" for line in header)]
+    for device in devices:
+        rows = []
+        for label in args.models:
+            row = {"label": label, "batch": MODELS[label][2]}
+            for framework in ("minigen", "torch"):
+                row[framework] = run_child(label, framework, device, args)
+            rows.append(row)
+            print(f"  {device} {label}: done", flush=True)
+        table = format_table(rows, device)
+        title = "CPU: minigen on NumPy vs PyTorch CPU" if device == "cpu" else "GPU: minigen on CuPy vs PyTorch CUDA"
+        print(f"\n{title}\n" + "\n".join(table))
+        output += ["", f"## {title}", "", *table]
+    if not args.no_write:
+        (HERE / "RESULTS.md").write_text("\n".join(output) + "\n")
+        print(f"\nwritten to {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
