@@ -114,7 +114,10 @@ class LeakyReLU(Function):
         self.negative_slope = negative_slope
 
     def forward(self, x: Any) -> Any:
-        self.scale = self.xp.where(x > 0, 1, self.negative_slope).astype(x.dtype)
+        # The scales are made in x's dtype: where(x > 0, 1, slope) with Python numbers builds a float64
+        # array first (slow on most GPUs) and casts it back. (A mask and two xp.where is slower on NumPy.)
+        one, slope = x.dtype.type(1), x.dtype.type(self.negative_slope)
+        self.scale = self.xp.where(x > 0, one, slope)
         return x * self.scale
 
     def backward(self, grad: Any) -> Any:
