@@ -19,11 +19,16 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
+import numpy as np
 import pytest
+import strict_device
 from strict_device import STRICT, StrictArray
 
+import minigen
 from minigen import backend
+from minigen.models import build_model
 from minigen.train import TrainConfig, Trainer
+from minigen.train.trainer import TASKS
 
 STEPS, LOG_EVERY, BATCH = 20, 10, 8
 SCALAR_CONVERSIONS = ("__bool__", "__float__", "__int__", "__index__")
@@ -104,3 +109,32 @@ def test_training_loop_transfers_losses_once_per_log_every_steps(model, transfer
     assert len(trainer.history["step"]) == STEPS  # ... and yet every step's losses were recorded
     assert transfers["pictures"] >= 1 and transfers["checkpoint"] >= 1  # the counter does see transfers
     assert transfers["evaluate"] <= 1  # the test split's sums stay on the device until the end
+
+
+@pytest.mark.parametrize("name, shape", [("gan", (1, 28, 28)), ("dcgan", (3, 32, 32)), ("vae", (1, 28, 28)),
+                                         ("conv-vae", (1, 28, 28))])  # fmt: skip
+def test_float32_training_step_makes_no_float64_array(name, shape, monkeypatch):
+    """A stray Python or NumPy number can promote a whole temporary to float64, many times slower on most GPUs.
+
+    Every array the strict device hands back during two float32 training steps is checked, the
+    temporaries inside the ops included (where(x > 0, 1, slope) was such a float64 temporary).
+    """
+    made_float64 = []
+    wrap = strict_device._wrap
+
+    def checking_wrap(value):
+        result = wrap(value)
+        if isinstance(result, StrictArray) and result.dtype == np.float64:
+            made_float64.append(result.shape)
+        return result
+
+    minigen.manual_seed(0)
+    model = build_model(name, shape).to("strict")
+    config = TrainConfig(model=name, label_smoothing=0.1).resolved()
+    task = TASKS[model.kind](model, config)
+    x = minigen.tensor(np.random.default_rng(0).random((4, *shape)).astype(np.float32), device="strict")
+    monkeypatch.setattr(strict_device, "_wrap", checking_wrap)
+    for _ in range(2):  # the second step also runs the optimizers with state
+        task.train_step(x)
+    assert wrap(np.zeros(1)).dtype == np.float64  # the check sees float64 arrays when there are some
+    assert made_float64 == []
