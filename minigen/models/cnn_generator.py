@@ -11,11 +11,24 @@ with, and for every z the loss is minimised by the same output:
 
     argmin_g E_x ||g - x||^2 = E[x]     (the mean image)
 
-So G learns to ignore z and to output one blurry average of the training set
-(for MNIST, a grey smudge where digits usually have ink), whatever z is: its
-samples have almost no diversity. A GAN replaces the fixed distance by a
-learned critic, and a VAE pairs z with x through the encoder; both then have a
-reason to map different z to different images.
+Precisely, E||G(z) - x||^2 = E||x - E[x]||^2 + E||G(z) - E[x]||^2: the first
+term (the pixels' variance around the mean image, 0.268 per pixel for the
+embedded MNIST in [-1, 1]) is out of G's reach, and the second is zero only
+when every G(z) is the mean image. So G learns to ignore z and to output one
+blurry average of the training set (for MNIST, a grey smudge where digits
+usually have ink), whatever z is: its samples have almost no diversity.
+
+Measured (batch 64, Adam lr 1e-3, seed 0, embedded MNIST): after 250 / 1000
+steps the loss is 0.61 / 0.40, the distance of samples to the mean image
+0.35 / 0.14 per pixel, and the spread of samples across z (per-pixel standard
+deviation, averaged over pixels) 0.056 / 0.036, against the data's 0.38. The
+approach is slow because BatchNorm rescales whatever depends on z back to unit
+variance: to ignore z the network must first shrink BatchNorm's scales
+(samples above are drawn in eval mode).
+
+A GAN replaces the fixed distance by a learned critic, and a VAE pairs z with
+x through the encoder; both then have a reason to map different z to
+different images.
 """
 
 from __future__ import annotations
