@@ -1,6 +1,6 @@
 """Benchmark: one full training step of each model, minigen against PyTorch, on the same model and batch.
 
-    python bench/bench_models.py [--threads 2] [--repeats 20] [--models gan dcgan-1 ...] [--no-write]
+    python bench/bench_models.py [--threads 1 2] [--repeats 20] [--models MLPGAN "DCGAN C=1" ...] [--no-write]
 
 A *training step* is what ``minigen train`` runs per batch: forward, loss,
 backward and the Adam update. For the GANs that is a discriminator step then a
@@ -16,8 +16,11 @@ Models and batches: MLPGAN and MLPVAE on 1x28x28 at batch 128; DCGAN on 1x32x32
 Each (model, framework, device) runs in its own subprocess, so that the memory
 figure belongs to it alone:
 
-* time: median ms/step over ``--repeats`` steps after ``--warmup`` steps; on a
-  GPU the device is synchronised before each clock reading.
+* time: median ms/step over ``--repeats`` steps after ``--warmup`` steps, in
+  ``--rounds`` subprocesses per framework run alternately (minigen, torch,
+  minigen, torch), so that a busy spell on a shared machine does not fall on
+  one framework only; on a GPU the device is synchronised before each clock
+  reading.
 * memory, CPU: peak resident set size of the subprocess (VmHWM from
   /proc/self/status, the same figure as ``getrusage().ru_maxrss``) minus its
   size after the imports, i.e. the model, optimizer, data and everything the
@@ -25,8 +28,12 @@ figure belongs to it alone:
   ``max_memory_allocated``: the device memory of the steps.
 
 Threads: NumPy's BLAS and PyTorch's intra-op pool get the same ``--threads``
-(default: all cores), set through OMP/OPENBLAS/MKL_NUM_THREADS before either is
-imported and ``torch.set_num_threads``.
+(default: all cores; several values give a table each), set through
+OMP/OPENBLAS/MKL_NUM_THREADS before either is imported and ``torch.set_num_threads``.
+Multi-threaded timings are only meaningful on an otherwise idle machine: both
+OpenBLAS and PyTorch's OpenMP pool spin-wait for their threads, and a step can
+become tens of times slower when another process holds a core. The load average
+at the start is printed for that reason.
 
 When CuPy and a GPU are present, minigen on CuPy is also timed against PyTorch
 CUDA; otherwise those rows are skipped and the output says so. The table is
@@ -241,14 +248,14 @@ def measure(label: str, framework: str, device: str, repeats: int, warmup: int) 
         memory = cupy.get_default_memory_pool().total_bytes() / 2**20
     else:
         memory = torch.cuda.max_memory_allocated() / 2**20
-    return {"ms": 1000 * statistics.median(times), "memory_mib": memory, "first_losses": first,
+    return {"ms": [1000 * t for t in times], "memory_mib": memory, "first_losses": first,
             "threads": torch.get_num_threads()}  # fmt: skip
 
 
-def run_child(label: str, framework: str, device: str, args: argparse.Namespace) -> dict[str, Any] | str:
+def run_child(label: str, framework: str, device: str, threads: int, args: argparse.Namespace) -> dict[str, Any] | str:
     """``measure`` in a fresh interpreter; its result, or the error text when it failed."""
     command = [sys.executable, __file__, "--child", json.dumps([label, framework, device]), "--threads",
-               str(args.threads), "--repeats", str(args.repeats), "--warmup", str(args.warmup)]  # fmt: skip
+               str(threads), "--repeats", str(args.repeats), "--warmup", str(args.warmup)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     lines = done.stdout.strip().splitlines()
     if done.returncode or not lines:
@@ -286,6 +293,15 @@ def cuda_available() -> tuple[bool, str]:
     return True, ""
 
 
+def merge(earlier: dict[str, Any] | str | None, new: dict[str, Any] | str) -> dict[str, Any] | str:
+    """Two rounds of the same measurement as one: step times pooled, the larger memory peak; failures kept."""
+    if earlier is None or isinstance(earlier, str):
+        return earlier or new
+    if isinstance(new, str):
+        return new
+    return {**new, "ms": earlier["ms"] + new["ms"], "memory_mib": max(earlier["memory_mib"], new["memory_mib"])}
+
+
 def format_table(rows: list[dict[str, Any]], device: str) -> list[str]:
     lines = [
         "| model | batch | minigen ms/step | torch ms/step | ratio | target | minigen peak MiB | torch peak MiB |",
@@ -296,6 +312,7 @@ def format_table(rows: list[dict[str, Any]], device: str) -> list[str]:
         if isinstance(ours, str) or isinstance(theirs, str):
             lines.append(f"| {row['label']} | {row['batch']} | failed: {ours if isinstance(ours, str) else theirs} |")
             continue
+        ours, theirs = ({**r, "ms": statistics.median(r["ms"])} for r in (ours, theirs))
         ratio = ours["ms"] / theirs["ms"]
         target = CPU_TARGETS.get(row["label"]) if device == "cpu" else (3.0 if "DCGAN" in row["label"] else None)
         verdict = "" if target is None else f"{target:g}x {'ok' if ratio <= target else 'MISSED'}"
@@ -308,21 +325,23 @@ def format_table(rows: list[dict[str, Any]], device: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for NumPy's BLAS and PyTorch")
+    parser.add_argument("--threads", type=int, nargs="+", default=[os.cpu_count()],
+                        help="threads for NumPy's BLAS and PyTorch (several: one table each)")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2, help="subprocesses per framework, alternating")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS), metavar="MODEL",
                         help=f"any of {list(MODELS)}")  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    set_threads(args.threads)
     sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
     if args.child:
+        set_threads(args.threads[0])
         import torch
 
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads[0])
         print(json.dumps(measure(*json.loads(args.child), repeats=args.repeats, warmup=args.warmup)))
         return
 
@@ -333,8 +352,11 @@ def main() -> None:
         f"Date: {datetime.datetime.now().isoformat(timespec='seconds')}",
         f"Machine: {info['cpu']}, {info['cores']} cores; {info['platform']}",
         f"Python {info['python']}, NumPy {info['numpy']}, PyTorch {info['torch']}",
-        f"Threads: {args.threads} for NumPy's BLAS and for PyTorch (torch.set_num_threads)",
-        f"Median of {args.repeats} steps after {args.warmup} warm-up steps; float32; Adam.",
+        f"Threads: {', '.join(map(str, args.threads))} (a table each), the same for NumPy's BLAS and PyTorch",
+        f"Load average at the start: {' '.join(f'{load:.2f}' for load in os.getloadavg())} "
+        "(another busy process makes the multi-threaded figures unreliable)",
+        f"Median of {args.rounds} x {args.repeats} steps, in {args.rounds} subprocesses per framework alternating "
+        f"minigen/torch, each after {args.warmup} warm-up steps; float32; Adam.",
         "Batch: 128 for MLPGAN and MLPVAE, 64 for DCGAN (C=1, C=3) and ConvVAE.",
         "A step: forward, loss, backward, optimizer step (GAN: D step + G step as minigen.train.gan does it).",
         "Peak MiB, CPU: peak RSS (VmHWM) of a subprocess running only that framework, minus its RSS after imports.",
@@ -346,17 +368,22 @@ def main() -> None:
     print("\n".join(header))
     output = ["# minigen vs PyTorch: one training step", "", *(f"- {line}" for line in header)]
     for device in devices:
-        rows = []
-        for label in args.models:
-            row = {"label": label, "batch": MODELS[label][2]}
-            for framework in ("minigen", "torch"):
-                row[framework] = run_child(label, framework, device, args)
-            rows.append(row)
-            print(f"  {device} {label}: done", flush=True)
-        table = format_table(rows, device)
-        title = "CPU: minigen on NumPy vs PyTorch CPU" if device == "cpu" else "GPU: minigen on CuPy vs PyTorch CUDA"
-        print(f"\n{title}\n" + "\n".join(table))
-        output += ["", f"## {title}", "", *table]
+        for threads in args.threads if device == "cpu" else args.threads[:1]:
+            rows = []
+            for label in args.models:
+                row = {"label": label, "batch": MODELS[label][2]}
+                for framework in ("minigen", "torch") * args.rounds:  # alternating: a busy spell hits both
+                    row[framework] = merge(row.get(framework), run_child(label, framework, device, threads, args))
+                rows.append(row)
+                print(f"  {device} {threads} thread(s) {label}: done", flush=True)
+            table = format_table(rows, device)
+            title = (
+                f"CPU, {threads} thread(s): minigen on NumPy vs PyTorch CPU"
+                if device == "cpu"
+                else "GPU: minigen on CuPy vs PyTorch CUDA"
+            )
+            print(f"\n{title}\n" + "\n".join(table))
+            output += ["", f"## {title}", "", *table]
     if not args.no_write:
         (HERE / "RESULTS.md").write_text("\n".join(output) + "\n")
         print(f"\nwritten to {HERE / 'RESULTS.md'}")
