@@ -51,13 +51,21 @@ class Adam(Optimizer):
         step = state["step"]
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param
+        xp = backend.get_array_module(param)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        # Every line below works in place in one scratch array the size of the parameter (``out=``,
+        # ``*=``): written as plain expressions the update allocates six temporaries per parameter and
+        # step, which made Adam a third of an MLP VAE's training step at batch 32.
+        scratch = xp.multiply(grad, 1 - beta1)
         exp_avg *= beta1
-        exp_avg += (1 - beta1) * grad
+        exp_avg += scratch  # m <- beta1 m + (1 - beta1) g
+        xp.multiply(grad, grad, out=scratch)
+        scratch *= 1 - beta2
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * (grad * grad)
-        step_size = group["lr"] / (1 - beta1**step)
-        denominator = backend.get_array_module(param).sqrt(exp_avg_sq)
+        exp_avg_sq += scratch  # v <- beta2 v + (1 - beta2) g^2
+        denominator = xp.sqrt(exp_avg_sq, out=scratch)
         denominator /= math.sqrt(1 - beta2**step)
-        denominator += group["eps"]
-        param -= step_size * exp_avg / denominator
+        denominator += group["eps"]  # sqrt(v) / sqrt(1 - beta2^t) + eps
+        step_direction = xp.divide(exp_avg, denominator, out=scratch)
+        step_direction *= group["lr"] / (1 - beta1**step)
+        param -= step_direction  # p <- p - lr / (1 - beta1^t) * m / denominator
