@@ -1,0 +1,98 @@
+"""The few helpers the lessons in ``lessons/`` share (not part of the engine).
+
+- ``SMOKE``: True when ``MINIGEN_SMOKE=1`` or ``CI`` is set; lessons then shrink
+  data and epochs so that each runs in seconds (the tests run them this way).
+- ``smoke(full, small)``: ``small`` in smoke mode, else ``full``.
+- ``pick_device()``: "cuda" when CuPy sees a GPU, else "cpu".
+- ``check_exercise(check, function)``: runs an exercise's check; an exercise the
+  learner has not done yet (it raises NotImplementedError) prints a hint instead of
+  failing, so a lesson always runs top to bottom. With ``MINIGEN_SOLUTIONS`` naming a
+  file (``lessons/solutions/NN_topic.py``) the check runs against the reference
+  solution of the same name instead: that is how the tests prove every check passes.
+- ``show_images(images, ...)``: a grid of grey or colour images, with matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+
+__all__ = ["SMOKE", "check_exercise", "image_grid", "pick_device", "show_images", "smoke"]
+
+SMOKE = os.environ.get("MINIGEN_SMOKE") == "1" or "CI" in os.environ
+
+
+def smoke(full: Any, small: Any) -> Any:
+    """``small`` when the smoke switch is on, ``full`` otherwise."""
+    return small if SMOKE else full
+
+
+def pick_device() -> str:
+    """ "cuda" when a GPU is usable through CuPy, else "cpu"."""
+    from minigen.backend import cuda_is_available
+
+    return "cuda" if cuda_is_available() else "cpu"
+
+
+def _reference_solution(name: str) -> Callable[..., Any]:
+    path = os.environ["MINIGEN_SOLUTIONS"]
+    spec = importlib.util.spec_from_file_location("minigen_lesson_solutions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        raise AttributeError(f"the solutions file {path} has no {name!r}")
+    return getattr(module, name)
+
+
+def check_exercise(check: Callable[[Callable[..., Any]], None], function: Callable[..., Any]) -> bool:
+    """Run ``check(function)``: True when it passes, False (with a hint) when not done yet.
+
+    A wrong answer raises AssertionError from ``check``, with what was expected.
+    """
+    name = function.__name__
+    if os.environ.get("MINIGEN_SOLUTIONS"):
+        function = _reference_solution(name)
+    try:
+        check(function)
+    except NotImplementedError:
+        print(f"[exercise] {name} is not implemented yet: fill it in, then run this cell again.")
+        return False
+    print(f"[exercise] {name}: correct.")
+    return True
+
+
+def image_grid(images: Any, nrow: int = 8, pad: int = 1) -> numpy.ndarray:
+    """Tile a batch (N, H, W), (N, 1, H, W) or (N, 3, H, W) into one host image, values kept."""
+    images = numpy.asarray(getattr(images, "numpy", lambda: images)())
+    if images.ndim == 4:
+        images = images.transpose(0, 2, 3, 1)  # NCHW -> NHWC
+        if images.shape[-1] == 1:
+            images = images[..., 0]
+    n, h, w = images.shape[:3]
+    ncol = min(nrow, n)
+    rows = -(-n // ncol)
+    grid = numpy.full((rows * (h + pad) + pad, ncol * (w + pad) + pad, *images.shape[3:]), images.min(), images.dtype)
+    for k in range(n):  # a loop over whole images, for display only
+        r, c = divmod(k, ncol)
+        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = images[k]
+    return grid
+
+
+def show_images(images: Any, nrow: int = 8, title: str | None = None, ax: Any = None) -> None:
+    """Show a batch of images as one grid (grey for one channel)."""
+    import matplotlib.pyplot as plt
+
+    grid = image_grid(images, nrow)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(min(2 + grid.shape[1] / 30, 10), min(2 + grid.shape[0] / 30, 10)))
+    if grid.ndim == 3:
+        low, high = grid.min(), grid.max()
+        grid = (grid - low) / max(high - low, 1e-12)
+    ax.imshow(grid, cmap="gray")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
