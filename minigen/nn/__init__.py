@@ -11,11 +11,12 @@ from minigen.nn.containers import ModuleList, Sequential
 from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.nn.dropout import Dropout
 from minigen.nn.linear import Flatten, Identity, Linear, Unflatten
+from minigen.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from minigen.nn.module import Module, Parameter
 from minigen.nn.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "Flatten", "Identity",
-    "LeakyReLU", "Linear", "MaxPool2d", "Module",
+    "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
+    "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "MSELoss", "MaxPool2d", "Module",
     "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "Unflatten", "functional", "init",
 ]  # fmt: skip
