@@ -227,16 +227,17 @@ def measure(label: str, framework: str, device: str, repeats: int, warmup: int) 
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
 
-    times, losses = [], []
+    times, cpu_times, losses = [], [], []
     for i in range(warmup + repeats):
         if synchronize:
             synchronize()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         out = step()
         if synchronize:
             synchronize()
         if i >= warmup:
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
         losses.append(out)
     first = {key: float(value.item()) for key, value in losses[0].items()}  # read after timing: no host sync inside
 
@@ -248,8 +249,8 @@ def measure(label: str, framework: str, device: str, repeats: int, warmup: int) 
         memory = cupy.get_default_memory_pool().total_bytes() / 2**20
     else:
         memory = torch.cuda.max_memory_allocated() / 2**20
-    return {"ms": [1000 * t for t in times], "memory_mib": memory, "first_losses": first,
-            "threads": torch.get_num_threads()}  # fmt: skip
+    return {"ms": [1000 * t for t in times], "cpu_ms": [1000 * t for t in cpu_times], "memory_mib": memory,
+            "first_losses": first, "threads": torch.get_num_threads()}  # fmt: skip
 
 
 def run_child(label: str, framework: str, device: str, threads: int, args: argparse.Namespace) -> dict[str, Any] | str:
@@ -299,25 +300,29 @@ def merge(earlier: dict[str, Any] | str | None, new: dict[str, Any] | str) -> di
         return earlier or new
     if isinstance(new, str):
         return new
-    return {**new, "ms": earlier["ms"] + new["ms"], "memory_mib": max(earlier["memory_mib"], new["memory_mib"])}
+    pooled = {key: earlier[key] + new[key] for key in ("ms", "cpu_ms")}
+    return {**new, **pooled, "memory_mib": max(earlier["memory_mib"], new["memory_mib"])}
 
 
 def format_table(rows: list[dict[str, Any]], device: str) -> list[str]:
     lines = [
-        "| model | batch | minigen ms/step | torch ms/step | ratio | target | minigen peak MiB | torch peak MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | batch | minigen ms/step | torch ms/step | ratio | target | minigen CPU ms | torch CPU ms "
+        "| CPU ratio | minigen peak MiB | torch peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         ours, theirs = row["minigen"], row["torch"]
         if isinstance(ours, str) or isinstance(theirs, str):
             lines.append(f"| {row['label']} | {row['batch']} | failed: {ours if isinstance(ours, str) else theirs} |")
             continue
-        ours, theirs = ({**r, "ms": statistics.median(r["ms"])} for r in (ours, theirs))
+        ours, theirs = ({**r, "ms": statistics.median(r["ms"]), "cpu_ms": statistics.median(r["cpu_ms"])}
+                        for r in (ours, theirs))  # fmt: skip
         ratio = ours["ms"] / theirs["ms"]
         target = CPU_TARGETS.get(row["label"]) if device == "cpu" else (3.0 if "DCGAN" in row["label"] else None)
         verdict = "" if target is None else f"{target:g}x {'ok' if ratio <= target else 'MISSED'}"
         lines.append(
             f"| {row['label']} | {row['batch']} | {ours['ms']:.1f} | {theirs['ms']:.1f} | {ratio:.2f} | {verdict} "
+            f"| {ours['cpu_ms']:.1f} | {theirs['cpu_ms']:.1f} | {ours['cpu_ms'] / theirs['cpu_ms']:.2f} "
             f"| {ours['memory_mib']:.0f} | {theirs['memory_mib']:.0f} |"
         )
     return lines
@@ -361,7 +366,9 @@ def main() -> None:
         "A step: forward, loss, backward, optimizer step (GAN: D step + G step as minigen.train.gan does it).",
         "Peak MiB, CPU: peak RSS (VmHWM) of a subprocess running only that framework, minus its RSS after imports.",
         "Peak MiB, GPU: CuPy memory pool bytes held / torch.cuda.max_memory_allocated.",
-        "ratio = minigen ms / torch ms (lower is better); target: the issue's bound for that ratio.",
+        "ratio = minigen ms / torch ms (wall clock; lower is better); target: the issue's bound for that ratio.",
+        "CPU ms: the process's CPU time per step (time.process_time): at 1 thread it is what the step costs even "
+        "when other processes compete for the cores; at more threads it sums every thread, spin-waiting included.",
     ]
     if not gpu:
         header.append(f"CUDA rows skipped: {why_not}.")
