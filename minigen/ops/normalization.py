@@ -37,32 +37,42 @@ class BatchNorm(Function):
         self.axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
         self.channel_shape = (1, -1) + (1,) * (x.ndim - 2)
         self.count = x.size // x.shape[1]
+        # Two full-size arrays only (xhat, y): allocating large temporaries costs more than the arithmetic.
         if self.training:
             mean = x.mean(axis=self.axes, keepdims=True)
-            centered = x - mean
-            var = (centered * centered).mean(axis=self.axes, keepdims=True)
+            xhat = x - mean
+            y = xp.multiply(xhat, xhat)  # (x - mean)^2, in the buffer that later holds the output
+            var = y.mean(axis=self.axes, keepdims=True)
             self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)  # for the running statistics
         else:
-            centered = x - self.running_mean.reshape(self.channel_shape)
-            var = self.running_var.reshape(self.channel_shape)
+            xhat = x - self.running_mean.reshape(self.channel_shape).astype(x.dtype, copy=False)
+            y = xp.empty_like(xhat)
+            var = self.running_var.reshape(self.channel_shape).astype(x.dtype, copy=False)
         self.invstd = 1 / xp.sqrt(var + self.eps)
-        self.xhat = centered * self.invstd
+        xhat *= self.invstd
+        self.xhat = xhat
         self.weight = weight.reshape(self.channel_shape)
-        return self.xhat * self.weight + bias.reshape(self.channel_shape)
+        xp.multiply(xhat, self.weight, out=y)
+        y += bias.reshape(self.channel_shape)
+        return y
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any]:
+        xp = self.xp
         grad_bias = grad.sum(axis=self.axes)
-        grad_weight = (grad * self.xhat).sum(axis=self.axes)
-        grad_x = None
-        if self.inputs[0].requires_grad:
-            scale = self.weight * self.invstd
-            if self.training:
-                shape = self.channel_shape
-                n = self.count
-                grad_x = (scale / n) * (n * grad - grad_bias.reshape(shape) - self.xhat * grad_weight.reshape(shape))
-            else:
-                grad_x = grad * scale
-        return grad_x, grad_weight, grad_bias
+        work = xp.multiply(grad, self.xhat)  # the one full-size temporary, reused for grad_x
+        grad_weight = work.sum(axis=self.axes)
+        if not self.inputs[0].requires_grad:
+            return None, grad_weight, grad_bias
+        scale = self.weight * self.invstd
+        if not self.training:
+            return xp.multiply(grad, scale, out=work), grad_weight, grad_bias
+        # dL/dx = scale * (g - (dL/dbias + xhat * dL/dweight) / N), built in place in ``work``
+        shape, n = self.channel_shape, self.count
+        xp.multiply(self.xhat, (grad_weight / n).reshape(shape), out=work)
+        xp.subtract(grad, work, out=work)
+        work -= (grad_bias / n).reshape(shape)
+        work *= scale
+        return work, grad_weight, grad_bias
 
 
 def batch_norm(
