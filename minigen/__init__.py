@@ -4,7 +4,7 @@ Start with :func:`tensor`, ``backward()`` and :func:`gradcheck`; layers live in
 ``minigen.nn``, optimizers in ``minigen.optim``.
 """
 
-from minigen import functional, optim, tensor_methods  # noqa: F401  (tensor_methods attaches Tensor's operators)
+from minigen import functional, nn, optim, tensor_methods  # noqa: F401  (tensor_methods attaches Tensor's operators)
 from minigen.backend import cuda_is_available, get_array_module
 from minigen.gradcheck import GradcheckError, gradcheck
 from minigen.random import manual_seed, rand, randn
@@ -18,6 +18,6 @@ float64 = "float64"
 
 __all__ = [
     "CheckpointError", "Function", "GradcheckError", "Tensor", "cuda_is_available", "float32", "float64", "functional",
-    "get_array_module", "gradcheck", "is_grad_enabled", "load", "manual_seed", "no_grad", "optim", "rand", "randn",
-    "save", "tensor",
+    "get_array_module", "gradcheck", "is_grad_enabled", "load", "manual_seed", "nn", "no_grad", "optim", "rand",
+    "randn", "save", "tensor",
 ]  # fmt: skip

@@ -331,3 +331,14 @@ def test_dcgan_init_sets_conv_and_batch_norm_parameters():
     assert abs(bn.weight.numpy().mean() - 1) < 0.005 and abs(bn.weight.numpy().std() - 0.02) < 0.005
     assert not bn.bias.numpy().any()
     np.testing.assert_array_equal(model[2].weight.numpy(), linear_before)
+
+
+def test_deleting_attributes_plain_registered_and_missing():
+    model = nn.Linear(2, 3)
+    model.note = "hello"
+    del model.note
+    assert not hasattr(model, "note")
+    del model.bias
+    assert "bias" not in dict(model.named_parameters())
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        del model.missing

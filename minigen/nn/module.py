@@ -133,8 +133,9 @@ class Module:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        if not self._forget(name):
-            object.__delattr__(self, name)
+        was_plain_attribute = name in self.__dict__
+        if not self._forget(name) and not was_plain_attribute:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _forget(self, name: str) -> bool:
         """Remove ``name`` from every registry and the instance dict; True if it was registered."""
