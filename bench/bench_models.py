@@ -113,6 +113,8 @@ def torch_twin(torch: Any, model: Any) -> Any:
                                       module.padding, bias=module.bias is not None, **extra)  # fmt: skip
         if kind == "BatchNorm2d":
             return tnn.BatchNorm2d(module.num_features, module.eps, module.momentum)
+        if kind == "Dropout":
+            return tnn.Dropout(module.p)
         if kind == "LeakyReLU":
             return tnn.LeakyReLU(module.negative_slope)
         if kind in ("ReLU", "Tanh", "Sigmoid", "Identity"):

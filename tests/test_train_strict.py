@@ -30,7 +30,7 @@ from minigen.models import build_model
 from minigen.train import TrainConfig, Trainer
 from minigen.train.trainer import TASKS
 
-STEPS, LOG_EVERY, BATCH = 20, 10, 8
+STEPS, LOG_EVERY, BATCH = 12, 4, 8
 SCALAR_CONVERSIONS = ("__bool__", "__float__", "__int__", "__index__")
 
 
