@@ -12,7 +12,8 @@
 # **Goal:** see activations vanish or explode through a deep network with a bad initialisation, choose the scale
 # that keeps them steady, derive batch normalisation's backward, and watch BN rescue a deep net that would not train.
 #
-# *Time: TIME_FULL on a laptop CPU (measured here, 2 cores; TIME_SMOKE in smoke mode). Uses the GPU when there is one.*
+# *Time: about 63 s in full, 12 s in smoke mode, on a 2-core CPU (measured here, machine under load).
+# Uses the GPU when there is one.*
 
 # %%
 import matplotlib.pyplot as plt
@@ -151,7 +152,8 @@ print("our batch norm passes gradcheck:", bn_ok, "| equals F.batch_norm:", same)
 #
 # Eight ReLU layers of width 128 on MNIST, initialised with std 0.01 (the "too small" of section 1): without BN the
 # signal reaching the output is about $10^{-8}$ of the input and the gradients of the first layers as small, so Adam
-# barely moves. The same net with `BatchNorm1d` after each linear layer trains at once.
+# barely moves for a long while (measured: the loss still 1.6 after 4 epochs, against 0.37 with BN). The same net
+# with `BatchNorm1d` after each linear layer trains at once.
 
 
 # %%
