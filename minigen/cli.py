@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="mnist-embedded ships with minigen (offline); the others are downloaded once")
     train.add_argument("--epochs", type=int, help="number of epochs (per-model default)")
     train.add_argument("--batch-size", type=int, help="images per batch (per-model default)")
-    train.add_argument("--lr", type=float, help="Adam learning rate (GANs 2e-4, VAEs 1e-3)")
+    train.add_argument("--lr", type=float, help="Adam learning rate (gan 1e-3, dcgan 2e-4, VAEs 1e-3)")
     train.add_argument("--device", default="cpu", help="cpu or cuda (needs CuPy and an NVIDIA GPU)")
     train.add_argument("--seed", type=int, default=0, help="seeds weights, noise and batch order (default 0)")
     train.add_argument("--out", help="output folder (default runs/MODEL)")
@@ -61,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term (default 1)")
     train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli",
                        help="VAE: BCE (bernoulli, default) or MSE (gaussian) reconstruction")
-    train.add_argument("--label-smoothing", type=float, default=0.0,
-                       help="GAN: real label 1 - S for the discriminator (0.1 gives 0.9; default 0)")
+    train.add_argument("--label-smoothing", type=float,
+                       help="GAN: real label 1 - S for the discriminator (0.1 gives 0.9; default 0.1 for gan, 0 dcgan)")
     train.add_argument("--latent-dim", type=int, help="size of z (model default)")
     train.add_argument("--log-every", type=int, default=10, help="steps between two loss transfers (default 10)")
     train.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard (needs tensorboardX)")

@@ -12,8 +12,9 @@ With D(x) the discriminator's logit and sigma the sigmoid:
   when D easily rejects the fakes, which is exactly the situation at the start.
 
 Both losses are computed from logits (``binary_cross_entropy_with_logits``),
-never from clipped probabilities. Adam with lr 2e-4 and betas (0.5, 0.999)
-follows the DCGAN paper.
+never from clipped probabilities. Adam's betas (0.5, 0.999) follow the DCGAN
+paper; so does its lr 2e-4 for ``dcgan``, while the MLP ``gan`` trains with
+lr 1e-3 and label smoothing 0.1 by default (see ``minigen.train.config.DEFAULTS``).
 """
 
 from __future__ import annotations
