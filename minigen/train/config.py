@@ -26,7 +26,7 @@ class ConfigError(ValueError):
 # discriminator: with lr 2e-4 its 1,400 steps end on a single noisy image (mode collapse), measured with minigen and
 # PyTorch alike (mean pairwise distance of 64 samples ~0.8 against ~10.5 for real digits; see MLPGAN's docstring).
 # Wall time on a 2-core CPU (measured on a shared machine, single-threaded BLAS): vae ~35 s (recognisable
-# digits, test loss ~138), gan ~1.5 min, conv-vae ~1.5 min, cnn-mse ~30 s, dcgan ~1 min per epoch (use --device cuda).
+# digits, test loss ~138), gan ~75 s, conv-vae ~1.5 min, cnn-mse ~30 s, dcgan ~1 min per epoch (use --device cuda).
 DEFAULTS: dict[str, dict[str, Any]] = {
     "gan": {"epochs": 40, "batch_size": 64, "lr": 1e-3, "label_smoothing": 0.1},
     "dcgan": {"epochs": 3, "batch_size": 64, "lr": 2e-4, "label_smoothing": 0.0},
