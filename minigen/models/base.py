@@ -37,6 +37,16 @@ def check_image_shape(image_shape: Any, model: str) -> tuple[int, int, int]:
     return shape  # type: ignore[return-value]
 
 
+def check_halves_twice(image_shape: tuple[int, int, int], model: str, layers: str) -> None:
+    """Two stride-2 layers halve H and W twice, so both must be divisible by 4."""
+    _, height, width = image_shape
+    if height % 4 or width % 4:
+        raise ValueError(
+            f"{model}: image height and width must be divisible by 4 ({layers}), "
+            f"got image_shape {image_shape}; 28x28 and 32x32 work"
+        )
+
+
 class AsImages(nn.Module):
     """Reshape a batch to (N, C, H, W): accepts (N, C*H*W), (N, H, W) when C = 1, or (N, C, H, W)."""
 

@@ -38,7 +38,7 @@ from minigen.nn import losses
 from minigen.random import randn
 from minigen.tensor import Tensor
 
-from .base import GenerativeModel, check_image_shape
+from .base import GenerativeModel, check_halves_twice, check_image_shape
 
 __all__ = ["CNNGenerator"]
 
@@ -60,11 +60,7 @@ class CNNGenerator(GenerativeModel):
         super().__init__()
         self.image_shape = check_image_shape(image_shape, "CNNGenerator")
         c, height, width = self.image_shape
-        if height % 4 or width % 4:
-            raise ValueError(
-                f"CNNGenerator: image height and width must be divisible by 4 (two stride-2 transposed "
-                f"convolutions), got image_shape {self.image_shape}; 28x28 and 32x32 work"
-            )
+        check_halves_twice(self.image_shape, "CNNGenerator", "two stride-2 transposed convolutions")
         self.latent_dim = int(latent_dim)
         f = int(features)
         start = (2 * f, height // 4, width // 4)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from minigen import nn
 from minigen.tensor import Tensor
 
-from .base import VAE, AsImages, check_image_shape
+from .base import VAE, AsImages, check_halves_twice, check_image_shape
 
 __all__ = ["ConvVAE"]
 
@@ -43,11 +43,7 @@ class ConvVAE(VAE):
         super().__init__()
         self.image_shape = check_image_shape(image_shape, "ConvVAE")
         c, height, width = self.image_shape
-        if height % 4 or width % 4:
-            raise ValueError(
-                f"ConvVAE: image height and width must be divisible by 4 (two stride-2 convolutions), "
-                f"got image_shape {self.image_shape}; 28x28 and 32x32 work"
-            )
+        check_halves_twice(self.image_shape, "ConvVAE", "two stride-2 convolutions")
         self.latent_dim = int(latent_dim)
         c1, c2 = channels
         features = (c2, height // 4, width // 4)  # what the convolutions leave
