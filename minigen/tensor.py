@@ -275,6 +275,11 @@ class Function:
             return value.astype(reference.dtype)
         return value
 
+    def input_needs_grad(self, index: int) -> bool:
+        """True when input ``index`` is a Tensor that wants a gradient (backward may skip the others)."""
+        parent = self.inputs[index]
+        return parent is not None and parent.requires_grad
+
     def forward(self, *arrays: Any) -> Any:
         raise NotImplementedError
 

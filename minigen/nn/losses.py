@@ -24,7 +24,7 @@ from typing import Any
 
 from minigen import backend
 from minigen.nn.module import Module
-from minigen.ops.elementwise import exp
+from minigen.ops.elementwise import exp, stable_sigmoid
 from minigen.ops.reduction import log_softmax
 from minigen.ops.shape import reshape, transpose
 from minigen.tensor import Function, Tensor
@@ -107,9 +107,9 @@ class BinaryCrossEntropy(Function):
     def backward(self, grad: Any) -> tuple[Any, Any]:
         x, t = self.x, self.t
         grad_x = grad_t = None
-        if self.inputs[0] is not None and self.inputs[0].requires_grad:
+        if self.input_needs_grad(0):
             grad_x = grad * (x - t) / self.xp.maximum(x * (1 - x), self.EPSILON)
-        if self.inputs[1] is not None and self.inputs[1].requires_grad:
+        if self.input_needs_grad(1):
             grad_t = grad * (self.log_1mx - self.log_x)
         return grad_x, grad_t
 
@@ -123,14 +123,14 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(self, x: Any, t: Any) -> Any:
         xp = self.xp
         self.x, self.t = x, t
+        # Not softplus(x) - x*t: subtracting x*t before adding the small log term keeps e^-100 exact at x = 100.
         return xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         grad_x = grad_t = None
-        if self.inputs[0] is not None and self.inputs[0].requires_grad:
-            sigmoid = 0.5 * (1 + self.xp.tanh(0.5 * self.x))  # never overflows
-            grad_x = grad * (sigmoid - self.t)
-        if self.inputs[1] is not None and self.inputs[1].requires_grad:
+        if self.input_needs_grad(0):
+            grad_x = grad * (stable_sigmoid(self.xp, self.x) - self.t)
+        if self.input_needs_grad(1):
             grad_t = -grad * self.x
         return grad_x, grad_t
 

@@ -18,10 +18,6 @@ class BinaryFunction(Function):
     def remember_shapes(self, a: Any, b: Any) -> None:
         self.a_shape, self.b_shape = a.shape, b.shape
 
-    def input_needs_grad(self, index: int) -> bool:
-        parent = self.inputs[index]
-        return parent is not None and parent.requires_grad
-
 
 class Add(BinaryFunction):
     """y = a + b. dy/da = 1, dy/db = 1."""

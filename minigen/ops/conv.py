@@ -178,11 +178,11 @@ class Conv2d(Function):
     def backward(self, grad: Any) -> tuple[Any, ...]:
         g = channels_last(grad)  # (N, OH, OW, O)
         grad_x = grad_w = None
-        if self.inputs[0].requires_grad:
+        if self.input_needs_grad(0):
             grad_x = _scatter(g, self.matrix, self.kernel, self.stride, self.padding, self.input_size)
             grad_x = grad_x.transpose(0, 3, 1, 2)
         g2 = g.reshape(-1, g.shape[-1])  # (N*OH*OW, O)
-        if self.inputs[1].requires_grad:
+        if self.input_needs_grad(1):
             # dL/dM[(i, j, c), o] = sum over windows of cols[window, (i, j, c)] * g[window, o]
             grad_w = weight_from_matrix(self.cols.T @ g2, self.weight_shape)
         if len(self.inputs) == 2:
@@ -229,9 +229,9 @@ class ConvTranspose2d(Function):
     def backward(self, grad: Any) -> tuple[Any, ...]:
         # Correlating g with W is exactly conv2d's forward: it gives dL/dx, and its columns give dL/dW.
         grad_x, cols = _correlate(grad.transpose(0, 2, 3, 1), self.matrix, self.kernel, self.stride, self.padding)
-        grad_x = grad_x.transpose(0, 3, 1, 2) if self.inputs[0].requires_grad else None
+        grad_x = grad_x.transpose(0, 3, 1, 2) if self.input_needs_grad(0) else None
         grad_w = None
-        if self.inputs[1].requires_grad:
+        if self.input_needs_grad(1):
             # dL/dM[(i, j, o), c] = sum over input pixels of cols[pixel, (i, j, o)] * x[pixel, c]
             grad_w = weight_from_matrix(cols.T @ self.x.reshape(-1, self.x.shape[-1]), self.weight_shape)
         if len(self.inputs) == 2:

@@ -11,6 +11,11 @@ from typing import Any
 from minigen.tensor import Function, Tensor
 
 
+def stable_sigmoid(xp: Any, x: Any) -> Any:
+    """1 / (1 + e^-x) on arrays, as (1 + tanh(x/2)) / 2: no overflow for any x."""
+    return 0.5 * (1 + xp.tanh(0.5 * x))
+
+
 class Exp(Function):
     """y = e^x. dy/dx = y."""
 
@@ -89,7 +94,7 @@ class Sigmoid(Function):
     """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2, which never overflows. dy/dx = y (1 - y)."""
 
     def forward(self, x: Any) -> Any:
-        self.y = 0.5 * (1 + self.xp.tanh(0.5 * x))
+        self.y = stable_sigmoid(self.xp, x)
         return self.y
 
     def backward(self, grad: Any) -> Any:
@@ -133,7 +138,7 @@ class Softplus(Function):
         return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, grad: Any) -> Any:
-        return grad * 0.5 * (1 + self.xp.tanh(0.5 * self.x))
+        return grad * stable_sigmoid(self.xp, self.x)
 
 
 def exp(x: Tensor) -> Tensor:

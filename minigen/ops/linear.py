@@ -23,13 +23,12 @@ class Linear(Function):
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         x, weight = self.x, self.weight
-        needs = [t is not None and t.requires_grad for t in self.inputs]
-        grad_x = grad @ weight if needs[0] else None
+        grad_x = grad @ weight if self.input_needs_grad(0) else None
         grad2 = grad.reshape(-1, grad.shape[-1])  # leading axes flattened into one batch axis
-        grad_w = grad2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        grad_w = grad2.T @ x.reshape(-1, x.shape[-1]) if self.input_needs_grad(1) else None
         grads = (grad_x, grad_w)
         if len(self.inputs) == 3:
-            grads += (grad2.sum(axis=0) if needs[2] else None,)
+            grads += (grad2.sum(axis=0) if self.input_needs_grad(2) else None,)
         return grads
 
 

@@ -61,7 +61,7 @@ class BatchNorm(Function):
         grad_bias = grad.sum(axis=self.axes)
         work = xp.multiply(grad, self.xhat)  # the one full-size temporary, reused for grad_x
         grad_weight = work.sum(axis=self.axes)
-        if not self.inputs[0].requires_grad:
+        if not self.input_needs_grad(0):
             return None, grad_weight, grad_bias
         scale = self.weight * self.invstd
         if not self.training:
