@@ -79,10 +79,14 @@ else:
 # ## 2. Mixing devices is an error, and so is a hidden conversion
 #
 # An op with one input on the CPU and one on the GPU raises at once, naming the op and both devices; minigen never
-# copies silently. The other classic bug is `np.something(t.data)` on a GPU array: NumPy tries to convert the CuPy
-# array and fails (or, with other libraries, silently copies to the host each step). A CPU-only machine cannot see
-# this bug... unless it has a device that behaves like a GPU. The tests have one: the **strict device**
-# (`tests/strict_device.py`), NumPy underneath but refusing every implicit conversion exactly as CuPy does.
+# copies silently. The other classic bug is a hidden conversion of a GPU array to NumPy: `np.asarray(t.data)`, a
+# plot of `t.data`, a NumPy array mixed into an expression with it. CuPy refuses each of these with a `TypeError`
+# (other libraries silently copy to the host, every step). NumPy *functions* are a special case: CuPy implements
+# NumPy's dispatch protocols, so `np.exp(cupy_array)` quietly runs `cupy.exp`. It works, but the line no longer says
+# which library computes it, so minigen's rule is to write `xp.exp`. A CPU-only machine cannot see any of this...
+# unless it has a device that behaves like a GPU. The tests have one: the **strict device**
+# (`tests/strict_device.py`), NumPy underneath, refusing implicit conversions exactly as CuPy does, and, stricter
+# than CuPy, refusing `np.` functions too, to enforce the `xp.` rule.
 
 # %%
 strict_path = Path(minigen.__file__).resolve().parent.parent / "tests" / "strict_device.py"
@@ -108,9 +112,13 @@ if other is not None:
         errors["mixed"] = error
         print("cpu + other device ->", type(error).__name__, ":", error)
     try:
-        np.exp(b.data)  # a NumPy function on a device array: the hidden transfer
+        np.asarray(b.data)  # the hidden transfer: a TypeError on CuPy and on the strict device
     except TypeError as error:
         errors["implicit"] = error
+        print("np.asarray(device array) ->", type(error).__name__, ":", error)
+    try:
+        np.exp(b.data)  # CuPy would dispatch this to cupy.exp; the strict device enforces xp.exp
+    except TypeError as error:
         print("np.exp(device array) ->", type(error).__name__, ":", error)
     xp = backend.get_array_module(b)
     print("xp.exp(device array) works:", describe(minigen.Tensor(xp.exp(b.data))))

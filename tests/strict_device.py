@@ -6,8 +6,11 @@ On the CPU it silently works; on CUDA it raises (or copies to the host every ste
 CI has no GPU, so the suite also runs on this device, whose arrays
 
 * are :class:`StrictArray`, a wrapper around an ndarray that is *not* an ndarray;
-* refuse implicit conversion (``__array__``) and every NumPy function or ufunc
-  called on them (``__array_function__``, ``__array_ufunc__``), as CuPy does;
+* refuse implicit conversion (``__array__``: ``np.asarray(x)``, plotting, ...), as CuPy does;
+* refuse every NumPy function or ufunc called on them (``__array_function__``,
+  ``__array_ufunc__``). Here the strict device is stricter than CuPy, which
+  dispatches ``np.exp(cupy_array)`` to ``cupy.exp``: minigen's rule is to write
+  ``xp.exp`` so that the code says which module runs it, and this enforces the rule;
 * refuse to be mixed with NumPy arrays in an operator, as CuPy does;
 * turn NumPy scalars into 0-d arrays, as CuPy's reductions return 0-d arrays.
 
@@ -104,7 +107,7 @@ class StrictArray:
             raise TypeError(f"StrictArray wraps a numpy.ndarray, got {type(array).__name__}")
         self._array = array
 
-    # NumPy may not see inside: these are what make a hidden conversion fail.
+    # NumPy may not see inside: __array__ fails as on CuPy; the other two enforce writing xp. (CuPy would dispatch).
     def __array__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(_REFUSAL)
 
