@@ -133,7 +133,7 @@ print(f"relative error of minigen's backward for tanh(x @ w): {inline_error:.1e}
 x_t = minigen.tensor(rng.standard_normal((5, 3)), requires_grad=True)
 w_t = minigen.tensor(w, requires_grad=True)
 print(minigen.gradcheck(lambda a, b: (a @ b).tanh(), x_t, w_t))
-print(minigen.gradcheck(lambda a: minigen.functional.log_softmax(a, axis=1), x_t))
+print(minigen.gradcheck(lambda a: minigen.functional.log_softmax(a, dim=1), x_t))
 
 # %% [markdown]
 # ## 5. Catching a wrong backward

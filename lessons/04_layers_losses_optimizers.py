@@ -106,7 +106,7 @@ logits = minigen.tensor(rng.standard_normal((4, 10)), requires_grad=True)
 labels = minigen.tensor(np.array([3, 1, 4, 1]))
 loss = F.cross_entropy(logits, labels)
 loss.backward()
-p = F.softmax(logits, axis=1).numpy()
+p = F.softmax(logits, dim=1).numpy()
 expected = (p - np.eye(10)[[3, 1, 4, 1]]) / 4  # mean over the batch
 print(
     f"cross-entropy {loss.item():.4f}; gradient = (softmax - one_hot) / N: {np.allclose(logits.grad.numpy(), expected)}"

@@ -19,6 +19,7 @@ import numpy as np
 
 from minigen import backend
 from minigen import functional as F
+from minigen.nn.activation import LogSoftmax, Softmax
 
 
 # ---------------------------------------------------------------- input generators
@@ -173,6 +174,11 @@ case("softmax axis 0", lambda x: F.softmax(x, 0), lambda x: x.softmax(0), (3, 4)
 case("softmax transposed", lambda x: F.softmax(x, 1), lambda x: x.softmax(1), T((3, 4)))
 case("log_softmax", F.log_softmax, lambda x: x.log_softmax(-1), Of((3, 4), wide))
 case("log_softmax axis 1", lambda x: F.log_softmax(x, 1), lambda x: x.log_softmax(1), (2, 3, 4))
+case("softmax dim=1 of (N, C, H, W)", lambda x: F.softmax(x, dim=1), lambda x: x.softmax(dim=1), Of((2, 3, 2, 2), wide))
+case("softmax axis= alias", lambda x: x.softmax(axis=0), lambda x: _torch().softmax(x, axis=0), (3, 4))
+case("log_softmax axis= alias", lambda x: x.log_softmax(axis=-2), lambda x: x.log_softmax(axis=-2), (2, 3, 4))
+case("nn.Softmax(dim=1)", lambda x: Softmax(dim=1)(x), lambda x: _torch().nn.Softmax(dim=1)(x), (2, 3, 4))
+case("nn.LogSoftmax()", lambda x: LogSoftmax()(x), lambda x: _torch().nn.LogSoftmax(dim=-1)(x), Of((3, 4), wide))
 
 # ------------------------------------------------------------------------ shapes
 case("reshape", lambda x: F.reshape(x, (3, 4)), lambda x: x.reshape(3, 4), (2, 6))
@@ -283,7 +289,7 @@ case("array @ x", lambda x: on(x, ARRAY_34) @ x, lambda x: _torch().as_tensor(AR
 case("x + array", lambda x: x + on(x, POSITIVE_4), lambda x: x + _torch().as_tensor(POSITIVE_4), (3, 4))
 case(
     "composite",
-    lambda w, x: F.log_softmax(F.tanh(x @ w) * 2 - 1, axis=-1).mean(axis=0),
+    lambda w, x: F.log_softmax(F.tanh(x @ w) * 2 - 1, dim=-1).mean(axis=0),
     lambda w, x: ((x @ w).tanh() * 2 - 1).log_softmax(-1).mean(0),
     (4, 3),
     (5, 4),

@@ -1,4 +1,4 @@
-"""Activation layers: thin Modules around the functions of minigen.ops.elementwise.
+"""Activation layers: thin Modules around the functions of minigen.ops.elementwise (and softmax's, in reduction).
 
 ``inplace`` is accepted for PyTorch compatibility and ignored: minigen's ops never
 overwrite their input (the backward pass may still need it).
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from minigen.nn.module import Module
 from minigen.ops.elementwise import leaky_relu, relu, sigmoid, tanh
+from minigen.ops.reduction import log_softmax, softmax
 from minigen.tensor import Tensor
 
-__all__ = ["LeakyReLU", "ReLU", "Sigmoid", "Tanh"]
+__all__ = ["LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]
 
 
 class ReLU(Module):
@@ -53,3 +54,32 @@ class Sigmoid(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return sigmoid(input)
+
+
+class _AlongDim(Module):
+    """A normalisation along one axis ``dim`` (default -1, the last axis)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """exp(x) / sum(exp(x)) along ``dim``, see :func:`minigen.functional.softmax`.
+
+    ``dim`` defaults to -1 (the last axis). PyTorch's ``nn.Softmax()`` without ``dim`` guesses
+    one (1 for a 4-D input) and warns: write ``Softmax(dim=1)`` for (N, C, H, W) class maps.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return softmax(input, self.dim)
+
+
+class LogSoftmax(_AlongDim):
+    """log(softmax(x)) along ``dim`` (default -1), computed stably; the input :func:`nll_loss` expects."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return log_softmax(input, self.dim)

@@ -1,4 +1,4 @@
-"""Reductions over axes (NumPy's ``axis=`` and ``keepdims=``), softmax and its log.
+"""Reductions over axes (NumPy's ``axis=`` and ``keepdims=``), softmax and its log (PyTorch's ``dim=``).
 
 A reduction's backward spreads dL/dy back over the reduced axes: first put the
 reduced axes back as size 1 (:func:`restore_reduced_axes`), then broadcast.
@@ -124,33 +124,33 @@ class LogSumExp(Reduction):
 
 
 class Softmax(Function):
-    """y_i = e^{x_i} / sum_j e^{x_j} along ``axis``. dL/dx = y * (g - sum_j g_j y_j)."""
+    """y_i = e^{x_i} / sum_j e^{x_j} along ``dim``. dL/dx = y * (g - sum_j g_j y_j)."""
 
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
 
     def forward(self, x: Any) -> Any:
-        exps = self.xp.exp(x - x.max(axis=self.axis, keepdims=True))
-        self.y = exps / exps.sum(axis=self.axis, keepdims=True)
+        exps = self.xp.exp(x - x.max(axis=self.dim, keepdims=True))
+        self.y = exps / exps.sum(axis=self.dim, keepdims=True)
         return self.y
 
     def backward(self, grad: Any) -> Any:
-        return self.y * (grad - (grad * self.y).sum(axis=self.axis, keepdims=True))
+        return self.y * (grad - (grad * self.y).sum(axis=self.dim, keepdims=True))
 
 
 class LogSoftmax(Function):
-    """y_i = x_i - logsumexp(x) along ``axis``. dL/dx = g - softmax(x) * sum_j g_j."""
+    """y_i = x_i - logsumexp(x) along ``dim``. dL/dx = g - softmax(x) * sum_j g_j."""
 
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
 
     def forward(self, x: Any) -> Any:
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        self.y = shifted - self.xp.log(self.xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        shifted = x - x.max(axis=self.dim, keepdims=True)
+        self.y = shifted - self.xp.log(self.xp.exp(shifted).sum(axis=self.dim, keepdims=True))
         return self.y
 
     def backward(self, grad: Any) -> Any:
-        return grad - self.xp.exp(self.y) * grad.sum(axis=self.axis, keepdims=True)
+        return grad - self.xp.exp(self.y) * grad.sum(axis=self.dim, keepdims=True)
 
 
 def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -183,11 +183,31 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return LogSumExp(axis, keepdims)(x)
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``."""
-    return Softmax(axis)(x)
+def _softmax_dim(x: Tensor, dim: int, axis: int | None, function: str) -> int:
+    """The one axis of softmax/log_softmax, checked: ``dim`` (PyTorch's name) or its alias ``axis``.
+
+    ``torch.softmax(x, axis=1)`` and ``x.softmax(axis=1)`` accept NumPy's name too, and so
+    do these (``torch.nn.functional.softmax`` does not); giving both, differently, is an error.
+    """
+    if axis is not None:
+        if dim not in (-1, axis):
+            raise TypeError(f"{function}: got dim={dim} and axis={axis}; axis is an alias of dim, give one")
+        dim = axis
+    if not isinstance(dim, int) or not -x.ndim <= dim < x.ndim:
+        raise ValueError(f"{function}: dim={dim!r} is not an axis of a tensor of shape {x.shape} (one int expected)")
+    return dim
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """log(softmax(x)) along ``axis``, computed stably."""
-    return LogSoftmax(axis)(x)
+def softmax(x: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``, as torch.softmax.
+
+    ``dim`` defaults to -1, the last axis (PyTorch has no default there and guesses, with
+    a warning; pass ``dim`` explicitly when the classes are not last, e.g. 1 for (N, C, H, W)).
+    ``axis`` is accepted as an alias of ``dim``, as ``torch.softmax`` does.
+    """
+    return Softmax(_softmax_dim(x, dim, axis, "softmax"))(x)
+
+
+def log_softmax(x: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """log(softmax(x)) along ``dim`` (default -1, the last axis), computed stably; ``axis`` is an alias of ``dim``."""
+    return LogSoftmax(_softmax_dim(x, dim, axis, "log_softmax"))(x)
