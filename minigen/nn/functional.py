@@ -13,6 +13,7 @@ from minigen.nn.losses import (
     cross_entropy,
     gaussian_kl,
     mse_loss,
+    nll_loss,
 )
 from minigen.ops.conv import conv2d, conv_transpose2d
 from minigen.ops.dropout import dropout
@@ -23,4 +24,5 @@ from minigen.ops.pooling import avg_pool2d, max_pool2d
 __all__ = [
     *_core, "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
     "conv_transpose2d", "cross_entropy", "dropout", "gaussian_kl", "linear", "max_pool2d", "mse_loss",
+    "nll_loss",
 ]  # fmt: skip

@@ -14,8 +14,12 @@ their own :class:`Function` so that their forward and backward are exact:
 * ``binary_cross_entropy`` clamps each log at -100, as PyTorch does, so an output
   of exactly 0 or 1 gives a large finite loss rather than ``inf``;
 * ``binary_cross_entropy_with_logits`` never forms ``sigmoid(x)``: it uses
-  ``max(x, 0) - x t + log(1 + e^-|x|)``, finite and exact for logits of +-100.
-  Prefer it (a final Linear with no Sigmoid) for GAN discriminators.
+  ``(1 - t) max(x, 0) + t max(-x, 0) + log(1 + e^-|x|)``, finite and exact for logits
+  of +-100. Prefer it (a final Linear with no Sigmoid) for GAN discriminators.
+
+``cross_entropy`` and ``nll_loss`` share one end (:func:`_nll_rows`): PyTorch's class
+``weight``, ``ignore_index`` and (for cross_entropy) ``label_smoothing``, picking one
+log-probability per row by integer indexing (no one-hot matrix).
 """
 
 from __future__ import annotations
@@ -24,14 +28,16 @@ from typing import Any
 
 from minigen import backend
 from minigen.nn.module import Module
+from minigen.ops.broadcasting import unbroadcast
 from minigen.ops.elementwise import exp, stable_sigmoid
+from minigen.ops.indexing import where
 from minigen.ops.reduction import log_softmax
 from minigen.ops.shape import reshape, transpose
 from minigen.tensor import Function, Tensor
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "gaussian_kl", "mse_loss",
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "gaussian_kl", "mse_loss", "nll_loss",
 ]  # fmt: skip
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -52,14 +58,20 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+def _as_tensor(value: Any, input: Tensor) -> Tensor:
+    """``value`` (a Tensor, an array or a list) as a Tensor; non-Tensors go to ``input``'s device and dtype."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(backend.as_array(value, dtype=input.dtype, device=input.device))
+
+
 def _as_target(target: Any, input: Tensor, name: str) -> Tensor:
     """``target`` as a Tensor on ``input``'s device, with the same shape (no silent broadcasting).
 
     A target of shape (N,) against an input of shape (N, 1) would broadcast to (N, N)
     and give a wrong loss without any error, so a shape mismatch is refused.
     """
-    if not isinstance(target, Tensor):
-        target = Tensor(backend.as_array(target, dtype=input.dtype, device=input.device))
+    target = _as_tensor(target, input)
     if target.shape != input.shape:
         raise ValueError(
             f"{name}: target of shape {target.shape} for an input of shape {input.shape}; "
@@ -115,29 +127,62 @@ class BinaryCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """l = max(x, 0) - x t + log(1 + e^-|x|)   (= -(t log s + (1 - t) log(1 - s)) with s = sigmoid(x)).
+    """l = -(p t log s + (1 - t) log(1 - s)) with s = sigmoid(x) and p = pos_weight (1 without it), computed as
 
-    dl/dx = sigmoid(x) - t,   dl/dt = -x.
+        l = (1 - t) max(x, 0) + p t max(-x, 0) + (1 + (p - 1) t) log(1 + e^-|x|)
+
+    (softplus(x) = max(x, 0) + log(1 + e^-|x|) and -log s = softplus(-x), -log(1 - s) = softplus(x)).
+    dl/dx = (1 + (p - 1) t) sigmoid(x) - p t,  dl/dt = p softplus(-x) - softplus(x),  dl/dp = t softplus(-x).
     """
 
-    def forward(self, x: Any, t: Any) -> Any:
+    def forward(self, x: Any, t: Any, pos_weight: Any = None) -> Any:
         xp = self.xp
-        self.x, self.t = x, t
-        # Not softplus(x) - x*t: subtracting x*t before adding the small log term keeps e^-100 exact at x = 100.
-        return xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+        self.x, self.t, self.pos_weight = x, t, pos_weight
+        self.log_term = xp.log1p(xp.exp(-xp.abs(x)))  # log(1 + e^-|x|): in (0, log 2], exact for large |x|
+        # No "x - x t": at x = -100, t = 0 that would cancel 100 - 100 and lose the e^-100 answer.
+        positive_part, negative_part = xp.maximum(x, 0), xp.maximum(-x, 0)
+        if pos_weight is None:
+            return (1 - t) * positive_part + t * negative_part + self.log_term
+        weighted_t = pos_weight * t
+        return (1 - t) * positive_part + weighted_t * negative_part + (1 - t + weighted_t) * self.log_term
 
-    def backward(self, grad: Any) -> tuple[Any, Any]:
-        grad_x = grad_t = None
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        xp, x, t, p = self.xp, self.x, self.t, self.pos_weight
+        grad_x = grad_t = grad_p = None
+        if p is None:
+            if self.input_needs_grad(0):
+                grad_x = grad * (stable_sigmoid(xp, x) - t)
+            if self.input_needs_grad(1):
+                grad_t = -grad * x
+            return grad_x, grad_t
+        softplus_of_minus_x = xp.maximum(-x, 0) + self.log_term  # -log sigmoid(x); softplus(x) is this + x
         if self.input_needs_grad(0):
-            grad_x = grad * (stable_sigmoid(self.xp, self.x) - self.t)
+            grad_x = grad * ((1 - t + p * t) * stable_sigmoid(xp, x) - p * t)
         if self.input_needs_grad(1):
-            grad_t = -grad * self.x
-        return grad_x, grad_t
+            grad_t = grad * ((p - 1) * softplus_of_minus_x - x)
+        if self.input_needs_grad(2):
+            grad_p = unbroadcast(grad * t * softplus_of_minus_x, p.shape)
+        return grad_x, grad_t, grad_p
 
 
-def _weighted(loss: Tensor, weight: Any) -> Tensor:
-    """``loss * weight`` (weight broadcasts against the loss, as PyTorch's ``weight=``)."""
-    return loss if weight is None else loss * weight
+def _check_broadcasts(name: str, argument: str, value: Tensor, input: Tensor) -> Tensor:
+    """Refuse a weight that does not broadcast to ``input``'s shape as it is (an (N,) weight on (N, 1) would
+    silently make an (N, N) loss)."""
+    shape, input_shape = value.shape, input.shape
+    trailing = input_shape[len(input_shape) - len(shape) :]
+    if len(shape) > len(input_shape) or any(s not in (1, n) for s, n in zip(shape, trailing)):
+        raise ValueError(
+            f"{name}: {argument} of shape {shape} does not broadcast to the input's shape {input_shape}; "
+            "expected a shape whose trailing sizes are 1 or equal to the input's"
+        )
+    return value
+
+
+def _weighted(loss: Tensor, weight: Any, name: str) -> Tensor:
+    """``loss * weight`` (weight broadcasts against the loss, as PyTorch's ``weight=``, without growing it)."""
+    if weight is None:
+        return loss
+    return loss * _check_broadcasts(name, "weight", _as_tensor(weight, loss), loss)
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
@@ -148,64 +193,177 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reducti
     """
     _check_reduction(reduction)
     target = _as_target(target, input, "binary_cross_entropy")
-    return _reduce(_weighted(BinaryCrossEntropy()(input, target), weight), reduction)
+    return _reduce(_weighted(BinaryCrossEntropy()(input, target), weight, "binary_cross_entropy"), reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+) -> Tensor:
     """Binary cross-entropy of sigmoid(input) and ``target``, computed from the logits ``input``.
 
-    Per element: max(x, 0) - x t + log(1 + e^-|x|), which is finite and exact for any x
-    (even +-100, where sigmoid(x) rounds to 0 or 1). Gradient: sigmoid(x) - t.
+    Per element: (1 - t) max(x, 0) + t max(-x, 0) + log(1 + e^-|x|), which is finite and exact for
+    any x (even +-100, where sigmoid(x) rounds to 0 or 1). Gradient: sigmoid(x) - t.
+
+    ``weight`` rescales each element's loss (it broadcasts against ``input``). ``pos_weight``
+    multiplies the positive term only, -(p t log s + (1 - t) log(1 - s)), as in PyTorch: one
+    weight per class, shape (C,), broadcast over the last axis of an (N, C) input (any shape
+    that broadcasts to the input's works). p > 1 raises recall (positives count more), p < 1
+    precision; p = #negatives / #positives balances a skewed class.
     """
+    name = "binary_cross_entropy_with_logits"
     _check_reduction(reduction)
-    target = _as_target(target, input, "binary_cross_entropy_with_logits")
-    return _reduce(_weighted(BinaryCrossEntropyWithLogits()(input, target), weight), reduction)
+    target = _as_target(target, input, name)
+    if pos_weight is None:
+        losses = BinaryCrossEntropyWithLogits()(input, target)
+    else:
+        pos_weight = _check_broadcasts(name, "pos_weight", _as_tensor(pos_weight, input), input)
+        losses = BinaryCrossEntropyWithLogits()(input, target, pos_weight)
+    return _reduce(_weighted(losses, weight, name), reduction)
 
 
 # ------------------------------------------------------- multi-class classification
-def _as_labels(target: Any, input: Tensor) -> Any:
+def _as_labels(target: Any, input: Tensor, name: str, ignore_index: int) -> Any:
     """Integer class labels as an array on ``input``'s device, checked against the number of classes."""
     if isinstance(target, Tensor):
         if target.device != input.device:
-            raise RuntimeError(f"cross_entropy: labels on {target.device}, input on {input.device}")
+            raise RuntimeError(f"{name}: labels on {target.device}, input on {input.device}")
         labels = target.data
     else:  # a list or an array from anywhere: put it where the logits are
         labels = backend.as_array(target, device=input.device)
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: target must hold integer class labels, got dtype {labels.dtype}")
+        raise TypeError(f"{name}: target must hold integer class labels, got dtype {labels.dtype}")
     expected = (input.shape[0],) + input.shape[2:]
     if tuple(labels.shape) != expected:
         raise ValueError(
-            f"cross_entropy: target of shape {tuple(labels.shape)} for input of shape "
+            f"{name}: target of shape {tuple(labels.shape)} for input of shape "
             f"{input.shape}; expected {expected} (input is (N, C, ...), target (N, ...))"
         )
     classes = input.shape[1]
-    if labels.size and bool(((labels < 0) | (labels >= classes)).any()):
-        raise ValueError(f"cross_entropy: every label must be in [0, {classes}) for {classes} classes")
+    if labels.size and bool((((labels < 0) | (labels >= classes)) & (labels != ignore_index)).any()):
+        raise ValueError(
+            f"{name}: every label must be in [0, {classes}) for {classes} classes, or equal "
+            f"ignore_index={ignore_index}; got labels from {int(labels.min())} to {int(labels.max())}"
+        )
     return labels
 
 
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def _class_rows(input: Tensor, target: Any, name: str, ignore_index: int) -> tuple[Tensor, Any]:
+    """(N, C, d1, ...) scores and (N, d1, ...) labels as (M, C) rows, one per prediction, and the labels."""
+    if input.ndim < 2:
+        raise ValueError(f"{name}: input must be (N, C) or (N, C, d1, ...), got shape {input.shape}")
+    labels = _as_labels(target, input, name, ignore_index)
+    if input.ndim > 2:  # (N, C, d1, ...) -> (N * d1 * ..., C): classes last, one row per prediction
+        order = (0, *range(2, input.ndim), 1)
+        input = reshape(transpose(input, order), (-1, input.shape[1]))
+    return input, labels
+
+
+def _class_weight(weight: Any, input: Tensor, name: str) -> Tensor | None:
+    """PyTorch's per-class ``weight``: None, or a Tensor of shape (C,)."""
+    if weight is None:
+        return None
+    weight = _as_tensor(weight, input)
+    if weight.shape != (input.shape[1],):
+        raise ValueError(
+            f"{name}: weight of shape {weight.shape} for {input.shape[1]} classes; "
+            f"expected ({input.shape[1]},), one weight per class"
+        )
+    return weight
+
+
+def _nll_rows(
+    log_probs: Tensor,
+    labels: Any,
+    weight: Tensor | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """The end shared by nll_loss and cross_entropy, on rows of log-probabilities ``log_probs`` (M, C).
+
+    Per row i with label y (w = weight, 1 without one; eps = label_smoothing; C classes):
+
+        l_i = (1 - eps) * w[y] * (-log_probs[i, y]) + eps / C * sum_c w[c] * (-log_probs[i, c])
+
+    and l_i = 0 where y == ignore_index. 'mean' divides the sum of the l_i by sum_i w[y_i] over
+    the rows not ignored (PyTorch's weighted mean: the count of rows without a weight), so it
+    is nan when every row is ignored, as in PyTorch. The returned losses are (M,) for 'none'.
+    """
+    xp = backend.get_array_module(labels)
+    rows = xp.arange(labels.shape[0])
+    kept = labels != ignore_index
+    everything_kept = bool(kept.all())
+    safe_labels = labels if everything_kept else xp.where(kept, labels, 0)  # an ignored row picks class 0, then 0
+    picked = log_probs[rows, safe_labels]
+    if not everything_kept:  # where, not a product with 0: a log-probability of -inf must not make nan
+        picked = where(kept, picked, 0.0)
+    row_weight = None if weight is None else weight[safe_labels]
+    losses = -picked if row_weight is None else -(picked * row_weight)
+    if label_smoothing > 0:
+        classes = log_probs.shape[1]
+        spread = log_probs if weight is None else log_probs * weight
+        smooth = -spread.sum(axis=1)
+        if not everything_kept:
+            smooth = where(kept, smooth, 0.0)
+        losses = (1 - label_smoothing) * losses + (label_smoothing / classes) * smooth
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    if row_weight is None and everything_kept:
+        return losses.mean()
+    if row_weight is None:  # the count of rows not ignored
+        return losses.sum() / int(kept.sum())
+    return losses.sum() / (row_weight if everything_kept else where(kept, row_weight, 0.0)).sum()
+
+
+def nll_loss(
+    input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Negative log-likelihood -input[target] of log-probabilities ``input`` (N, C) or (N, C, d1, ...)
+    and integer labels ``target`` (N,) or (N, d1, ...), as torch.nn.functional.nll_loss.
+
+    ``input`` is usually ``log_softmax(scores, dim=1)``; ``cross_entropy`` does both at once.
+    ``weight`` (C,) rescales each class's loss, and 'mean' is then the weighted mean
+    sum_i w[y_i] l_i / sum_i w[y_i]. Targets equal to ``ignore_index`` add nothing, to the sum
+    nor to the mean's denominator (padding tokens, unlabelled pixels).
+    """
+    _check_reduction(reduction)
+    rows, labels = _class_rows(input, target, "nll_loss", ignore_index)
+    weight = _class_weight(weight, input, "nll_loss")
+    losses = _nll_rows(rows, labels.reshape(-1), weight, ignore_index, reduction)
+    return reshape(losses, tuple(labels.shape)) if reduction == "none" else losses
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """-log softmax(input)[target]: logits ``input`` of shape (N, C) or (N, C, d1, ...), integer labels
     ``target`` of shape (N,) or (N, d1, ...), as torch.nn.functional.cross_entropy.
 
     Computed as log_softmax along the class axis, then one entry picked per sample by
     integer indexing (no one-hot matrix); its gradient is softmax(input) - one_hot(target).
+
+    ``weight`` and ``ignore_index`` are as in :func:`nll_loss` ('mean' divides by the summed
+    weights of the targets not ignored). ``label_smoothing`` = eps in [0, 1] mixes the target
+    with the uniform distribution over the C classes: the loss of each sample becomes
+    (1 - eps) * (-w[y] log p_y) + eps / C * sum_c (-w[c] log p_c), with PyTorch's
+    denominator for 'mean' unchanged (sum of w[y] over kept targets). Its gradient is
+    softmax(input) - ((1 - eps) one_hot(target) + eps / C) without weights.
     """
+    name = "cross_entropy"
     _check_reduction(reduction)
-    if input.ndim < 2:
-        raise ValueError(f"cross_entropy: input must be (N, C) or (N, C, d1, ...), got shape {input.shape}")
-    labels = _as_labels(target, input)
-    if input.ndim > 2:  # (N, C, d1, ...) -> (N * d1 * ..., C): classes last, one row per prediction
-        order = (0, *range(2, input.ndim), 1)
-        input = reshape(transpose(input, order), (-1, input.shape[1]))
-    flat_labels = labels.reshape(-1)
-    xp = backend.get_array_module(flat_labels)
-    rows = xp.arange(flat_labels.shape[0])
-    losses = -log_softmax(input, axis=1)[rows, flat_labels]
-    if reduction == "none":
-        return reshape(losses, tuple(labels.shape))
-    return _reduce(losses, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    rows, labels = _class_rows(input, target, name, ignore_index)
+    weight = _class_weight(weight, input, name)
+    losses = _nll_rows(log_softmax(rows, dim=1), labels.reshape(-1), weight, ignore_index, reduction, label_smoothing)
+    return reshape(losses, tuple(labels.shape)) if reduction == "none" else losses
 
 
 # ---------------------------------------------------------------- variational autoencoders
@@ -268,14 +426,46 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
-    """Binary cross-entropy on logits, see :func:`binary_cross_entropy_with_logits`."""
+    """Binary cross-entropy on logits, see :func:`binary_cross_entropy_with_logits`; ``pos_weight`` is a buffer."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
+        super().__init__(weight, reduction)
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction)
+        return binary_cross_entropy_with_logits(
+            input, target, weight=self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
 
 
-class CrossEntropyLoss(_Loss):
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities and integer labels, see :func:`nll_loss`."""
+
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class CrossEntropyLoss(NLLLoss):
     """Softmax cross-entropy of logits and integer labels, see :func:`cross_entropy`."""
 
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(weight, ignore_index, reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+        self.label_smoothing = label_smoothing
+
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return cross_entropy(input, target, reduction=self.reduction)
+        return cross_entropy(
+            input, target, weight=self.weight, ignore_index=self.ignore_index,
+            reduction=self.reduction, label_smoothing=self.label_smoothing,
+        )  # fmt: skip
