@@ -16,6 +16,12 @@ CONFIGS = [
     ("Adam", dict()),
     ("Adam", dict(lr=0.01, betas=(0.5, 0.999), eps=1e-6)),
     ("Adam", dict(lr=0.02, betas=(0.8, 0.9), weight_decay=0.1)),
+    ("Adam", dict(lr=0.02, betas=(0.8, 0.5), amsgrad=True)),  # beta2 = 0.5: v falls below its maximum
+    ("Adam", dict(lr=0.01, betas=(0.5, 0.6), weight_decay=0.1, amsgrad=True)),
+    ("Adam", dict(lr=0.02, weight_decay=0.05, decoupled_weight_decay=True)),
+    ("AdamW", dict()),
+    ("AdamW", dict(lr=0.02, betas=(0.8, 0.5), eps=1e-6, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.01, betas=(0.9, 0.6), weight_decay=0.2, amsgrad=True)),
     ("RMSprop", dict()),
     ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.5)),
     ("RMSprop", dict(lr=0.01, centered=True, weight_decay=0.05)),
@@ -127,6 +133,66 @@ def test_state_dict_layout_mirrors_torch(torch):
     ]})  # fmt: skip
     assert loaded.state[resumed[0]]["step"] == 1
     np.testing.assert_array_equal(loaded.state[resumed[1]]["exp_avg"], reference["state"][1]["exp_avg"].numpy())
+
+
+def test_amsgrad_state_layout_and_a_torch_state_dict_resumes(torch):
+    values = initial_values()
+    ours = [minigen.tensor(v, requires_grad=True) for v in values]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    kwargs = dict(lr=0.02, betas=(0.8, 0.5), weight_decay=0.1, amsgrad=True)
+    their_optimizer = torch.optim.AdamW(theirs, **kwargs)
+    mine = optim.AdamW(ours, **kwargs)
+    run_minigen(mine, ours, 5)
+    for step in range(5):
+        for param, grad in zip(theirs, gradient([p.detach().numpy() for p in theirs], step)):
+            param.grad = torch.tensor(grad)
+        their_optimizer.step()
+    state, reference = mine.state_dict(), their_optimizer.state_dict()
+    assert set(state["state"][0]) == set(reference["state"][0]) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    for key in ("lr", "betas", "eps", "weight_decay", "amsgrad", "decoupled_weight_decay"):
+        assert state["param_groups"][0][key] == reference["param_groups"][0][key], key
+    # the running maximum is taken: somewhere v has fallen below it
+    assert (mine.state[ours[0]]["max_exp_avg_sq"] > mine.state[ours[0]]["exp_avg_sq"]).any()
+
+    # PyTorch's state dict (all of its group keys, tensors, a tensor step) loaded here continues as PyTorch does
+    resumed = [minigen.tensor(p.detach().numpy(), requires_grad=True) for p in theirs]
+    loaded = optim.AdamW(resumed)
+    loaded.load_state_dict(reference)
+    assert loaded.param_groups[0]["amsgrad"] and loaded.param_groups[0]["weight_decay"] == 0.1
+    run_minigen(loaded, resumed, 5, first_step=5)
+    for step in range(5, 10):
+        for param, grad in zip(theirs, gradient([p.detach().numpy() for p in theirs], step)):
+            param.grad = torch.tensor(grad)
+        their_optimizer.step()
+    for mine_param, reference_param in zip(resumed, theirs):
+        np.testing.assert_allclose(mine_param.numpy(), reference_param.detach().numpy(), rtol=1e-11, atol=1e-13)
+
+
+def test_adamw_defaults_and_groups_missing_new_options():
+    a = minigen.tensor([1.0, -2.0], requires_grad=True, dtype="float64")
+    optimizer = optim.AdamW([a])
+    group = optimizer.param_groups[0]
+    assert group["weight_decay"] == 1e-2 and group["decoupled_weight_decay"] and not group["amsgrad"]
+    assert not optim.Adam([a]).param_groups[0]["decoupled_weight_decay"]
+    with pytest.raises(ValueError, match="AdamW: invalid weight_decay=-1"):
+        optim.AdamW([a], weight_decay=-1)
+    # a checkpoint from before amsgrad existed (its group lacks the key) keeps this optimizer's setting
+    saved = optim.Adam([a]).state_dict()
+    del saved["param_groups"][0]["amsgrad"], saved["param_groups"][0]["decoupled_weight_decay"]
+    loaded = optim.Adam([a], amsgrad=True)
+    loaded.load_state_dict(saved)
+    a.grad = minigen.tensor(np.array([0.5, 0.5]))
+    loaded.step()
+    assert "max_exp_avg_sq" in loaded.state[a]
+
+
+def test_adamw_decays_weights_without_gradient_scaling():
+    # with a zero gradient Adam's step is 0 (m = 0): only the decoupled decay moves the weights
+    a = minigen.tensor([1.0, -2.0], requires_grad=True, dtype="float64")
+    optimizer = optim.AdamW([a], lr=0.1, weight_decay=0.5)
+    a.grad = minigen.tensor(np.zeros(2))
+    optimizer.step()
+    np.testing.assert_allclose(a.numpy(), [0.95, -1.9], rtol=1e-15)
 
 
 @pytest.mark.parametrize("name, kwargs", CONFIGS, ids=IDS)

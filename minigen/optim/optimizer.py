@@ -171,8 +171,10 @@ class Optimizer:
             param = params_by_index[int(index)]
             new_state[param] = {key: self._restore(key, value, param) for key, value in values.items()}
         self.state = new_state
+        # A hyper-parameter the saved group lacks (an older checkpoint, a PyTorch group cut down) keeps this
+        # optimizer's value, as PyTorch's __setstate__ fills in 'amsgrad' and the like.
         self.param_groups = [
-            {**{k: v for k, v in saved.items() if k != "params"}, "params": group["params"]}
+            {**group, **{k: v for k, v in saved.items() if k != "params"}, "params": group["params"]}
             for saved, group in zip(saved_groups, self.param_groups)
         ]
 
