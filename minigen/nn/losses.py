@@ -14,8 +14,8 @@ their own :class:`Function` so that their forward and backward are exact:
 * ``binary_cross_entropy`` clamps each log at -100, as PyTorch does, so an output
   of exactly 0 or 1 gives a large finite loss rather than ``inf``;
 * ``binary_cross_entropy_with_logits`` never forms ``sigmoid(x)``: it uses
-  ``(1 - t) max(x, 0) + t max(-x, 0) + log(1 + e^-|x|)``, finite and exact for logits
-  of +-100. Prefer it (a final Linear with no Sigmoid) for GAN discriminators.
+  ``max(x, 0) - x t + log(1 + e^-|x|)``, finite and exact for logits of +-100.
+  Prefer it (a final Linear with no Sigmoid) for GAN discriminators.
 
 ``cross_entropy`` and ``nll_loss`` share one end (:func:`_nll_rows`): PyTorch's class
 ``weight``, ``ignore_index`` and (for cross_entropy) ``label_smoothing``, picking one
@@ -129,22 +129,22 @@ class BinaryCrossEntropy(Function):
 class BinaryCrossEntropyWithLogits(Function):
     """l = -(p t log s + (1 - t) log(1 - s)) with s = sigmoid(x) and p = pos_weight (1 without it), computed as
 
-        l = (1 - t) max(x, 0) + p t max(-x, 0) + (1 + (p - 1) t) log(1 + e^-|x|)
+        l = max(x, 0) - x t + log(1 + e^-|x|)  +  (p - 1) t softplus(-x),   softplus(-x) = max(-x, 0) + log(1 + e^-|x|)
 
-    (softplus(x) = max(x, 0) + log(1 + e^-|x|) and -log s = softplus(-x), -log(1 - s) = softplus(x)).
-    dl/dx = (1 + (p - 1) t) sigmoid(x) - p t,  dl/dt = p softplus(-x) - softplus(x),  dl/dp = t softplus(-x).
+    (-log(1 - s) = softplus(x), -log s = softplus(-x); the first three terms are the p = 1 loss).
+    dl/dx = (1 + (p - 1) t) sigmoid(x) - p t,  dl/dt = (p - 1) softplus(-x) - x,  dl/dp = t softplus(-x).
     """
 
     def forward(self, x: Any, t: Any, pos_weight: Any = None) -> Any:
         xp = self.xp
         self.x, self.t, self.pos_weight = x, t, pos_weight
-        self.log_term = xp.log1p(xp.exp(-xp.abs(x)))  # log(1 + e^-|x|): in (0, log 2], exact for large |x|
-        # No "x - x t": at x = -100, t = 0 that would cancel 100 - 100 and lose the e^-100 answer.
-        positive_part, negative_part = xp.maximum(x, 0), xp.maximum(-x, 0)
+        log_term = xp.log1p(xp.exp(-xp.abs(x)))  # log(1 + e^-|x|), in (0, log 2]: exact for large |x|
+        # Not softplus(x) - x*t: subtracting x*t before adding the small log term keeps e^-100 exact at x = 100.
+        loss = xp.maximum(x, 0) - x * t + log_term
         if pos_weight is None:
-            return (1 - t) * positive_part + t * negative_part + self.log_term
-        weighted_t = pos_weight * t
-        return (1 - t) * positive_part + weighted_t * negative_part + (1 - t + weighted_t) * self.log_term
+            return loss
+        self.softplus_of_minus_x = xp.maximum(-x, 0) + log_term  # -log sigmoid(x)
+        return loss + (pos_weight - 1) * t * self.softplus_of_minus_x
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp, x, t, p = self.xp, self.x, self.t, self.pos_weight
@@ -155,13 +155,12 @@ class BinaryCrossEntropyWithLogits(Function):
             if self.input_needs_grad(1):
                 grad_t = -grad * x
             return grad_x, grad_t
-        softplus_of_minus_x = xp.maximum(-x, 0) + self.log_term  # -log sigmoid(x); softplus(x) is this + x
         if self.input_needs_grad(0):
             grad_x = grad * ((1 - t + p * t) * stable_sigmoid(xp, x) - p * t)
         if self.input_needs_grad(1):
-            grad_t = grad * ((p - 1) * softplus_of_minus_x - x)
+            grad_t = grad * ((p - 1) * self.softplus_of_minus_x - x)
         if self.input_needs_grad(2):
-            grad_p = unbroadcast(grad * t * softplus_of_minus_x, p.shape)
+            grad_p = unbroadcast(grad * t * self.softplus_of_minus_x, p.shape)
         return grad_x, grad_t, grad_p
 
 
@@ -201,8 +200,8 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """Binary cross-entropy of sigmoid(input) and ``target``, computed from the logits ``input``.
 
-    Per element: (1 - t) max(x, 0) + t max(-x, 0) + log(1 + e^-|x|), which is finite and exact for
-    any x (even +-100, where sigmoid(x) rounds to 0 or 1). Gradient: sigmoid(x) - t.
+    Per element: max(x, 0) - x t + log(1 + e^-|x|), which is finite and exact for any x
+    (even +-100, where sigmoid(x) rounds to 0 or 1). Gradient: sigmoid(x) - t.
 
     ``weight`` rescales each element's loss (it broadcasts against ``input``). ``pos_weight``
     multiplies the positive term only, -(p t log s + (1 - t) log(1 - s)), as in PyTorch: one
