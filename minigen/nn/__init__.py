@@ -5,18 +5,19 @@ Module whose ``forward`` calls a function of ``minigen.nn.functional``.
 """
 
 from minigen.nn import functional, init
-from minigen.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from minigen.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigen.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from minigen.nn.containers import ModuleList, Sequential
 from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.nn.dropout import Dropout
 from minigen.nn.linear import Flatten, Identity, Linear, Unflatten
-from minigen.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from minigen.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigen.nn.module import Module, Parameter
 from minigen.nn.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
     "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-    "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "MSELoss", "MaxPool2d", "Module",
-    "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "Unflatten", "functional", "init",
+    "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d",
+    "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unflatten",
+    "functional", "init",
 ]  # fmt: skip
