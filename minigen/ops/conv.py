@@ -23,6 +23,25 @@ a few pixels (in (N, C, H, W) order a stride-2 window row is 4 scattered floats)
 Inputs and outputs keep PyTorch's (N, C, H, W) shape: an output is returned as an
 (N, C, H, W) *view* of channels-last memory, so the next convolution receives its
 input already channels-last and pays no copy to reorder it.
+
+Dilation and groups change what the rows and the matrix hold, not the recipe:
+
+- ``dilation`` spreads a kernel's taps d pixels apart, so a window reads the
+  pixels at offsets (i*dh, j*dw). :func:`windows` takes a window d*(k-1)+1 wide
+  and keeps every d-th pixel (a strided slice, still a view), and :func:`col2im`
+  adds tap (i, j) back at offset (i*dh, j*dw). The columns, the weight matrix
+  and the matmul are exactly those of an undilated kernel.
+- ``groups`` split the C input channels and D output channels into blocks that
+  never meet: group g's outputs see only group g's inputs, as ``groups``
+  convolutions side by side. So im2col lays the columns out as one matrix per
+  group, the weight becomes one matrix per group, and one *batched* matmul (its
+  batch axis is the group) does every group at once:
+
+      out (groups, N*OH*OW, D/groups) = cols (groups, N*OH*OW, kh*kw*C/groups) @ M (groups, kh*kw*C/groups, D/groups)
+
+  Read channels-last, the result is the output with each group's D/groups
+  channels side by side. groups=1 is the plain convolution above (a batch of one
+  matrix, the same memory and the same BLAS call); groups=C is a depthwise one.
 """
 
 from __future__ import annotations
@@ -46,9 +65,9 @@ def pair(value: IntPair, name: str, minimum: int = 0) -> Pair:
     return values  # type: ignore[return-value]
 
 
-def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """How many windows of ``kernel`` fit along ``size`` with this stride and padding."""
-    return (size + 2 * padding - kernel) // stride + 1
+def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    """How many windows of ``kernel`` taps, ``dilation`` apart, fit along ``size`` with this stride and padding."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def channels_last(x: Any) -> Any:
@@ -56,121 +75,182 @@ def channels_last(x: Any) -> Any:
     return get_array_module(x).ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 
-def windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, fill: float = 0) -> Any:
+def windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), fill: float = 0,
+            count: Pair | None = None) -> Any:  # fmt: skip
     """A strided view (N, OH, OW, C, kh, kw) of the windows of ``x`` (N, H, W, C).
 
     Padding costs one copy (a border of ``fill``); the windows themselves cost
     nothing: window (oh, ow) starts at row oh*sh, column ow*sw of the padded input.
+    A dilated window is a strided slice of a larger one: its kh taps sit dh rows
+    apart, so it spans dh*(kh-1)+1 rows, and taking every dh-th row of that span
+    gives the taps. ``count`` (OH, OW) asks for that many windows instead of the
+    ones that fit: extra ones (pooling's ceil_mode) read ``fill`` past the bottom
+    and right edges, fewer ones drop the last (conv_transpose2d's output_padding).
     """
     xp = get_array_module(x)
-    (ph, pw), (n, height, width, c) = padding, x.shape
-    if ph or pw:
-        padded = xp.full((n, height + 2 * ph, width + 2 * pw, c), fill, dtype=x.dtype)
+    n, height, width, c = x.shape
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if count is None:
+        count = tuple(output_size(*args) for args in zip((height, width), kernel, stride, padding, dilation))
+    reach = [(o - 1) * s + sp for o, s, sp in zip(count, stride, span)]  # padded rows (columns) the windows cover
+    eh, ew = (max(0, r - size - 2 * p) for r, size, p in zip(reach, (height, width), padding))  # past the padding
+    ph, pw = padding
+    if ph or pw or eh or ew:
+        padded = xp.full((n, height + 2 * ph + eh, width + 2 * pw + ew, c), fill, dtype=x.dtype)
         padded[:, ph : ph + height, pw : pw + width] = x
         x = padded
-    view = xp.lib.stride_tricks.sliding_window_view(x, kernel, axis=(1, 2))  # every position, stride 1
-    return view[:, :: stride[0], :: stride[1]]
+    view = xp.lib.stride_tricks.sliding_window_view(x, span, axis=(1, 2))  # every position, stride 1
+    (sh, sw), (dh, dw), (oh, ow) = stride, dilation, count
+    return view[:, : sh * oh : sh, : sw * ow : sw, :, ::dh, ::dw]
 
 
-def im2col(x: Any, kernel: Pair, stride: Pair, padding: Pair, fill: float = 0) -> Any:
-    """The windows of ``x`` (N, H, W, C) copied into one contiguous (N, OH, OW, kh, kw, C) array.
+def im2col(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), groups: int = 1,
+           fill: float = 0, count: Pair | None = None) -> Any:  # fmt: skip
+    """The windows of ``x`` (N, H, W, C) copied into one contiguous (groups, N, OH, OW, kh, kw, C/groups) array.
 
-    One copy, so that the matmul that follows runs on a contiguous matrix.
+    One copy, so that the matmul that follows runs on a contiguous matrix per group.
+    The channels split into ``groups`` blocks of C/groups, and each block's windows
+    form one matrix: group g's rows are the windows of channels g*C/groups onwards.
+    With one group the leading axis has size 1 and the memory is the plain im2col.
     """
-    view = windows(x, kernel, stride, padding, fill)
-    return get_array_module(x).ascontiguousarray(view.transpose(0, 1, 2, 4, 5, 3))
+    view = windows(x, kernel, stride, padding, dilation, fill, count)
+    n, oh, ow, c, kh, kw = view.shape
+    view = view.reshape(n, oh, ow, groups, c // groups, kh, kw)  # splitting an axis: still a view
+    return get_array_module(x).ascontiguousarray(view.transpose(3, 0, 1, 2, 5, 6, 4))
 
 
-def col2im(cols: Any, size: Pair, stride: Pair, padding: Pair) -> Any:
-    """The adjoint of :func:`im2col`: windows (N, OH, OW, kh, kw, C) summed back onto (N, H, W, C).
+def col2im(cols: Any, size: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1)) -> Any:
+    """The adjoint of :func:`im2col`: windows (groups, N, OH, OW, kh, kw, C/groups) summed back onto (N, H, W, C).
 
-    ``size`` is the unpadded (H, W); the padding border receives values that
-    are then dropped. Overlapping windows add up: the loop runs over the
-    kh*kw kernel offsets, each adding one strided slice (all pixels at once).
+    ``size`` is the unpadded (H, W); the padding border (and whatever windows
+    reach beyond it) receives values that are then dropped. Overlapping windows add
+    up: the loop runs over the kh*kw kernel offsets, each adding one strided slice
+    (all pixels and all groups at once). Tap (i, j) of window (oh, ow) sits at
+    row oh*sh + i*dh, column ow*sw + j*dw of the padded input.
     """
-    n, oh, ow, kh, kw, c = cols.shape
-    (sh, sw), (ph, pw) = stride, padding
-    out = get_array_module(cols).zeros((n, size[0] + 2 * ph, size[1] + 2 * pw, c), dtype=cols.dtype)
+    groups, n, oh, ow, kh, kw, c = cols.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    height = max(size[0] + 2 * ph, (oh - 1) * sh + dh * (kh - 1) + 1)
+    width = max(size[1] + 2 * pw, (ow - 1) * sw + dw * (kw - 1) + 1)
+    out = get_array_module(cols).zeros((n, height, width, groups, c), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            out[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += cols[:, :, :, i, j]
-    return out[:, ph : ph + size[0], pw : pw + size[1]]
+            rows, columns = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            out[:, rows, columns] += cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)  # (N, OH, OW, groups, C/groups)
+    return out.reshape(n, height, width, groups * c)[:, ph : ph + size[0], pw : pw + size[1]]
 
 
-def weight_matrix(weight: Any) -> Any:
-    """A weight (D, C, kh, kw) as the matrix (kh*kw*C, D) whose rows follow im2col's (kh, kw, C) order.
+def weight_matrix(weight: Any, groups: int = 1) -> Any:
+    """A weight (D, C/groups, kh, kw) as ``groups`` matrices (groups, kh*kw*C/groups, D/groups).
 
-    Conv2d's (out, in, kh, kw) and ConvTranspose2d's (in, out, kh, kw) both have the
-    windowed channels on axis 1, so one function serves both.
+    Each matrix's rows follow im2col's (kh, kw, C) order; group g's matrix holds
+    filters g*D/groups onwards. Conv2d's (out, in/groups, kh, kw) and ConvTranspose2d's
+    (in, out/groups, kh, kw) both have the windowed channels on axis 1, so one
+    function serves both.
     """
     d, c, kh, kw = weight.shape
-    return weight.transpose(2, 3, 1, 0).reshape(kh * kw * c, d)
+    grouped = weight.reshape(groups, d // groups, c, kh, kw)
+    return grouped.transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * c, d // groups)
 
 
 def weight_from_matrix(matrix: Any, shape: tuple[int, ...]) -> Any:
     """The inverse of :func:`weight_matrix`, as a contiguous array (it becomes a parameter's gradient)."""
     d, c, kh, kw = shape
-    return get_array_module(matrix).ascontiguousarray(matrix.reshape(kh, kw, c, d).transpose(3, 2, 0, 1))
+    groups = matrix.shape[0]
+    weight = matrix.reshape(groups, kh, kw, c, d // groups).transpose(0, 4, 3, 1, 2)
+    return get_array_module(matrix).ascontiguousarray(weight).reshape(shape)
 
 
-def _correlate(x: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair) -> tuple[Any, Any]:
-    """Slide ``matrix`` (kh*kw*C, D) over ``x`` (N, H, W, C): out (N, OH, OW, D), and the columns.
+def by_group(x: Any, groups: int) -> Any:
+    """Channels-last ``x`` (..., D) as a view (groups, rows, D/groups): the matmul's batch axis is the group."""
+    return x.reshape(-1, groups, x.shape[-1] // groups).transpose(1, 0, 2)
 
-    The columns (N*OH*OW, kh*kw*C) are returned because the weight's gradient needs them.
+
+def from_groups(y: Any, shape: tuple[int, ...]) -> Any:
+    """The inverse of :func:`by_group`: (groups, rows, D/groups) -> ``shape`` (..., D); free for one group."""
+    return y.transpose(1, 0, 2).reshape(shape)
+
+
+def _correlate(x: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
+               count: Pair | None = None) -> tuple[Any, Any]:  # fmt: skip
+    """Slide ``matrix`` (groups, kh*kw*C/groups, D/groups) over ``x`` (N, H, W, C): out (N, OH, OW, D), and the columns.
+
+    The columns (groups, N*OH*OW, kh*kw*C/groups) are returned because the weight's gradient needs them.
     """
-    cols = im2col(x, kernel, stride, padding)
-    n, oh, ow = cols.shape[:3]
-    cols = cols.reshape(n * oh * ow, -1)
-    return (cols @ matrix).reshape(n, oh, ow, -1), cols
+    groups = matrix.shape[0]
+    cols = im2col(x, kernel, stride, padding, dilation, groups, count=count)
+    n, oh, ow = cols.shape[1:4]
+    cols = cols.reshape(groups, n * oh * ow, -1)
+    return from_groups(cols @ matrix, (n, oh, ow, -1)), cols
 
 
-def _scatter(g: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair, size: Pair) -> Any:
+def _scatter(g: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, size: Pair) -> Any:
     """The adjoint of :func:`_correlate`: g (N, OH, OW, D) spread through ``matrix`` onto (N, H, W, C)."""
-    n, oh, ow, d = g.shape
-    cols = g.reshape(-1, d) @ matrix.T  # what each window receives, (N*OH*OW, kh*kw*C)
-    return col2im(cols.reshape(n, oh, ow, kernel[0], kernel[1], -1), size, stride, padding)
+    groups, n, oh, ow = matrix.shape[0], *g.shape[:3]
+    cols = by_group(g, groups) @ matrix.transpose(0, 2, 1)  # what each window receives, per group
+    return col2im(cols.reshape(groups, n, oh, ow, *kernel, -1), size, stride, padding, dilation)
 
 
-def _check_input(name: str, x: Any, weight: Any, channels_axis: int) -> None:
+def _check_input(name: str, x: Any, weight: Any, channels: int, groups: int, bias: Any) -> None:
+    """Shapes of a convolution's input (N, ``channels``, H, W), weight and bias, for ``groups`` groups."""
     if x.ndim != 4:
         raise ValueError(f"{name}: input must be 4-D (batch, channels, height, width), got shape {tuple(x.shape)}")
     if weight.ndim != 4:
         raise ValueError(f"{name}: weight must be 4-D, got shape {tuple(weight.shape)}")
-    if x.shape[1] != weight.shape[channels_axis]:
+    if weight.shape[0] % groups:
+        raise ValueError(f"{name}: weight of shape {tuple(weight.shape)}: axis 0 must be divisible by groups={groups}")
+    if x.shape[1] != channels:
         raise ValueError(
             f"{name}: input has {x.shape[1]} channels (shape {tuple(x.shape)}) but weight of shape "
-            f"{tuple(weight.shape)} expects {weight.shape[channels_axis]}"
+            f"{tuple(weight.shape)} with groups={groups} expects {channels}"
         )
-
-
-def _check_bias(name: str, bias: Any, channels: int) -> None:
-    if bias is not None and tuple(bias.shape) != (channels,):
+    out_channels = weight.shape[0] if name == "conv2d" else weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ValueError(
-            f"{name}: bias must have shape ({channels},) for {channels} output channels, got {tuple(bias.shape)}"
+            f"{name}: bias must have shape ({out_channels},) for {out_channels} output channels, "
+            f"got {tuple(bias.shape)}"
         )
 
 
-class Conv2d(Function):
+class _Convolution(Function):
+    """The settings both convolutions share, checked once."""
+
+    name = "conv"
+
+    def __init__(self, stride: IntPair, padding: IntPair, dilation: IntPair, groups: int) -> None:
+        self.stride = pair(stride, f"{self.name} stride", 1)
+        self.padding = pair(padding, f"{self.name} padding")
+        self.dilation = pair(dilation, f"{self.name} dilation", 1)
+        if not isinstance(groups, int) or groups < 1:
+            raise ValueError(f"{self.name}: groups must be a positive int, got {groups!r}")
+        self.groups = groups
+
+    def sizes_error(self, x: Any, kernel: Pair, size: tuple[int, ...]) -> ValueError:
+        return ValueError(
+            f"{self.name}: output size {size} is not positive for input {tuple(x.shape)}, kernel {kernel}, "
+            f"stride {self.stride}, padding {self.padding}, dilation {self.dilation}"
+        )
+
+
+class Conv2d(_Convolution):
     """y = W * x + b (cross-correlation). dL/dx = the transposed convolution of g by W,
     dL/dW = g correlated with the input's windows, dL/db = g summed over batch and pixels."""
 
-    def __init__(self, stride: IntPair = 1, padding: IntPair = 0) -> None:
-        self.stride = pair(stride, "conv2d stride", 1)
-        self.padding = pair(padding, "conv2d padding")
+    name = "conv2d"
+
+    def __init__(self, stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1) -> None:
+        super().__init__(stride, padding, dilation, groups)
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
-        _check_input("conv2d", x, weight, 1)
-        out_channels, _, kh, kw = weight.shape
-        _check_bias("conv2d", bias, out_channels)
-        sizes = [output_size(s, k, st, p) for s, k, st, p in zip(x.shape[2:], (kh, kw), self.stride, self.padding)]
-        if min(sizes) < 1:
-            raise ValueError(
-                f"conv2d: kernel ({kh}, {kw}) is larger than the padded input: "
-                f"input {tuple(x.shape)}, padding {self.padding}"
-            )
-        self.kernel, self.input_size, self.weight_shape = (kh, kw), x.shape[2:], weight.shape
-        self.matrix = weight_matrix(weight)  # (kh*kw*C, O)
-        out, self.cols = _correlate(x.transpose(0, 2, 3, 1), self.matrix, self.kernel, self.stride, self.padding)
+        _check_input(self.name, x, weight, weight.shape[1] * self.groups, self.groups, bias)
+        kernel = tuple(weight.shape[2:])
+        size = tuple(output_size(*args) for args in zip(x.shape[2:], kernel, self.stride, self.padding, self.dilation))
+        if min(size) < 1:
+            raise self.sizes_error(x, kernel, size)
+        self.kernel, self.input_size, self.weight_shape = kernel, x.shape[2:], weight.shape
+        self.matrix = weight_matrix(weight, self.groups)  # (groups, kh*kw*C/groups, O/groups)
+        x = x.transpose(0, 2, 3, 1)  # (N, H, W, C)
+        out, self.cols = _correlate(x, self.matrix, kernel, self.stride, self.padding, self.dilation)
         if bias is not None:
             out += bias  # channels are the last axis here
         return out.transpose(0, 3, 1, 2)  # (N, OH, OW, O) memory seen as (N, O, OH, OW)
@@ -179,61 +259,58 @@ class Conv2d(Function):
         g = channels_last(grad)  # (N, OH, OW, O)
         grad_x = grad_w = None
         if self.input_needs_grad(0):
-            grad_x = _scatter(g, self.matrix, self.kernel, self.stride, self.padding, self.input_size)
+            grad_x = _scatter(g, self.matrix, self.kernel, self.stride, self.padding, self.dilation, self.input_size)
             grad_x = grad_x.transpose(0, 3, 1, 2)
-        g2 = g.reshape(-1, g.shape[-1])  # (N*OH*OW, O)
         if self.input_needs_grad(1):
-            # dL/dM[(i, j, c), o] = sum over windows of cols[window, (i, j, c)] * g[window, o]
-            grad_w = weight_from_matrix(self.cols.T @ g2, self.weight_shape)
+            # dL/dM[group, (i, j, c), o] = sum over windows of cols[group, window, (i, j, c)] * g[window, group, o]
+            grad_w = weight_from_matrix(self.cols.transpose(0, 2, 1) @ by_group(g, self.groups), self.weight_shape)
         if len(self.inputs) == 2:
             return grad_x, grad_w
-        return grad_x, grad_w, g2.sum(axis=0)
+        return grad_x, grad_w, g.reshape(-1, g.shape[-1]).sum(axis=0)
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2d(_Convolution):
     """y = the transpose (adjoint) of conv2d by W, applied to x, plus b.
     dL/dx = conv2d of g by W, dL/dW = x correlated with g's windows, dL/db = g summed over batch and pixels."""
 
-    def __init__(self, stride: IntPair = 1, padding: IntPair = 0, output_padding: IntPair = 0) -> None:
-        self.stride = pair(stride, "conv_transpose2d stride", 1)
-        self.padding = pair(padding, "conv_transpose2d padding")
-        self.output_padding = pair(output_padding, "conv_transpose2d output_padding")
-        if any(op >= s for op, s in zip(self.output_padding, self.stride)):
+    name = "conv_transpose2d"
+
+    def __init__(self, stride: IntPair = 1, padding: IntPair = 0, output_padding: IntPair = 0, groups: int = 1,
+                 dilation: IntPair = 1) -> None:  # fmt: skip
+        super().__init__(stride, padding, dilation, groups)
+        self.output_padding = pair(output_padding, f"{self.name} output_padding")
+        if any(op >= max(s, d) for op, s, d in zip(self.output_padding, self.stride, self.dilation)):
             raise ValueError(
-                f"conv_transpose2d: output_padding {self.output_padding} must be smaller than stride {self.stride} "
-                "(as PyTorch requires)"
+                f"{self.name}: output_padding {self.output_padding} must be smaller than stride {self.stride} "
+                f"or dilation {self.dilation} (as PyTorch requires)"
             )
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
-        _check_input("conv_transpose2d", x, weight, 0)
-        _, out_channels, kh, kw = weight.shape
-        _check_bias("conv_transpose2d", bias, out_channels)
+        _check_input(self.name, x, weight, weight.shape[0], self.groups, bias)
+        kernel = tuple(weight.shape[2:])
         # The output has the size of the input that a conv2d with these settings would map to x's size.
-        size = tuple(
-            (s - 1) * st - 2 * p + k + op
-            for s, k, st, p, op in zip(x.shape[2:], (kh, kw), self.stride, self.padding, self.output_padding)
-        )
+        settings = zip(x.shape[2:], kernel, self.stride, self.padding, self.dilation, self.output_padding)
+        size = tuple((s - 1) * st - 2 * p + d * (k - 1) + 1 + op for s, k, st, p, d, op in settings)
         if min(size) < 1:
-            raise ValueError(
-                f"conv_transpose2d: output size {size} is not positive for input {tuple(x.shape)}, "
-                f"kernel ({kh}, {kw}), stride {self.stride}, padding {self.padding}"
-            )
-        self.kernel, self.weight_shape = (kh, kw), weight.shape
-        self.matrix = weight_matrix(weight)  # (kh*kw*C_out, C_in)
+            raise self.sizes_error(x, kernel, size)
+        self.kernel, self.weight_shape = kernel, weight.shape
+        self.matrix = weight_matrix(weight, self.groups)  # (groups, kh*kw*C_out/groups, C_in/groups)
         self.x = channels_last(x)  # (N, H, W, C_in), kept for dL/dW
-        out = _scatter(self.x, self.matrix, self.kernel, self.stride, self.padding, size)
+        out = _scatter(self.x, self.matrix, kernel, self.stride, self.padding, self.dilation, size)
         if bias is not None:
             out += bias
         return out.transpose(0, 3, 1, 2)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         # Correlating g with W is exactly conv2d's forward: it gives dL/dx, and its columns give dL/dW.
-        grad_x, cols = _correlate(grad.transpose(0, 2, 3, 1), self.matrix, self.kernel, self.stride, self.padding)
+        # One window per input pixel: count=(H, W) (an output_padding >= stride would fit one window more).
+        g, count = grad.transpose(0, 2, 3, 1), self.x.shape[1:3]  # g: (N, OH, OW, C_out)
+        grad_x, cols = _correlate(g, self.matrix, self.kernel, self.stride, self.padding, self.dilation, count)
         grad_x = grad_x.transpose(0, 3, 1, 2) if self.input_needs_grad(0) else None
         grad_w = None
         if self.input_needs_grad(1):
-            # dL/dM[(i, j, o), c] = sum over input pixels of cols[pixel, (i, j, o)] * x[pixel, c]
-            grad_w = weight_from_matrix(cols.T @ self.x.reshape(-1, self.x.shape[-1]), self.weight_shape)
+            # dL/dM[group, (i, j, o), c] = sum over input pixels of cols[group, pixel, (i, j, o)] * x[pixel, group, c]
+            grad_w = weight_from_matrix(cols.transpose(0, 2, 1) @ by_group(self.x, self.groups), self.weight_shape)
         if len(self.inputs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, grad.sum(axis=(0, 2, 3))
@@ -245,9 +322,14 @@ def conv2d(
     bias: Tensor | None = None,
     stride: IntPair = 1,
     padding: IntPair = 0,
+    dilation: IntPair = 1,
+    groups: int = 1,
 ) -> Tensor:
-    """2-D cross-correlation of ``input`` (N, C, H, W) with ``weight`` (O, C, kh, kw), as torch's conv2d."""
-    function = Conv2d(stride, padding)
+    """2-D cross-correlation of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw), as torch's conv2d.
+
+    Output size: (H + 2 * padding - dilation * (kh - 1) - 1) // stride + 1 (likewise for W).
+    """
+    function = Conv2d(stride, padding, dilation, groups)
     return function(input, weight) if bias is None else function(input, weight, bias)
 
 
@@ -258,10 +340,13 @@ def conv_transpose2d(
     stride: IntPair = 1,
     padding: IntPair = 0,
     output_padding: IntPair = 0,
+    groups: int = 1,
+    dilation: IntPair = 1,
 ) -> Tensor:
-    """Transposed convolution of ``input`` (N, C_in, H, W) with ``weight`` (C_in, C_out, kh, kw), as torch's.
+    """Transposed convolution of ``input`` (N, C_in, H, W) with ``weight`` (C_in, C_out/groups, kh, kw), as torch's.
 
-    Output size: (H - 1) * stride - 2 * padding + kh + output_padding (likewise for W).
+    Output size: (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1 (likewise for W).
+    Note PyTorch's argument order: groups comes before dilation here.
     """
-    function = ConvTranspose2d(stride, padding, output_padding)
+    function = ConvTranspose2d(stride, padding, output_padding, groups, dilation)
     return function(input, weight) if bias is None else function(input, weight, bias)
