@@ -79,7 +79,7 @@ def class_probabilities(images01):
     """c(y|x) for images in [0, 1] of any shape (N, ...): (N, 10) on the host."""
     with minigen.no_grad():
         logits = classifier(minigen.tensor(np.asarray(images01, np.float32).reshape(len(images01), -1), device=device))
-        return logits.softmax(axis=1).numpy()
+        return logits.softmax(dim=1).numpy()
 
 
 test_accuracy = (class_probabilities(test_unit).argmax(1) == test_labels).mean()
