@@ -233,7 +233,7 @@ def test_shape_errors_name_what_is_wrong():
         conv_transpose2d(x, mg.randn(3, 4, 3, 3), stride=2, output_padding=2)
     with pytest.raises(ValueError, match="output_padding"):
         ConvTranspose2d(3, 4, 3, stride=1, output_padding=1)
-    with pytest.raises(ValueError, match=r"output size \(0, 0\) is not positive for input \(2, 3, 8, 8\), kernel \(9, 9\)"):
+    with pytest.raises(ValueError, match=r"output size \(0, 0\) is not positive.*kernel \(9, 9\)"):
         conv2d(x, mg.randn(4, 3, 9, 9))
     with pytest.raises(ValueError, match=r"must be 4-D.*\(3, 8, 8\)"):
         conv2d(mg.randn(3, 8, 8), mg.randn(4, 3, 3, 3))
