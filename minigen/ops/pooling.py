@@ -89,8 +89,8 @@ class MaxPool2d(Pool2d):
 
     def forward(self, x: Any) -> Any:
         # Padding with -inf never wins a max; im2col's copy puts each window's kh*kw values in one axis.
-        cols = im2col(self.setup(x), self.kernel, self.stride, self.padding, self.dilation, 1, -float("inf"),
-                      self.out_size)  # fmt: skip
+        settings = self.kernel, self.stride, self.padding, self.dilation
+        cols = im2col(self.setup(x), *settings, fill=-float("inf"), count=self.out_size)  # (1, N, OH, OW, kh, kw, C)
         cols = cols.reshape(-1, self.kernel[0] * self.kernel[1], x.shape[1])  # (N*OH*OW, kh*kw, C)
         self.argmax = cols.argmax(axis=1)  # the first maximum on ties, as PyTorch
         return cols.max(axis=1).reshape(x.shape[0], *self.out_size, x.shape[1]).transpose(0, 3, 1, 2)
