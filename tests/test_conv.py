@@ -1,5 +1,6 @@
-"""conv2d and conv_transpose2d: float64 gradient checks over a grid of configurations, PyTorch parity
-for the functions and the Conv2d / ConvTranspose2d layers (DCGAN shapes included), and shape errors."""
+"""conv2d and conv_transpose2d: float64 gradient checks over a grid of configurations (dilation and groups
+included), PyTorch parity for the functions and the Conv2d / ConvTranspose2d layers (DCGAN shapes included),
+and shape errors. More on dilation and groups: test_conv_dilation_groups.py."""
 
 import itertools
 import math
@@ -47,30 +48,86 @@ CONVT_CASES += [
     (1, 1, 1, 1, 1, 1, 1, 0, 0),
 ]
 
+# The plain grid's cases, with dilation 1 and groups 1.
+CONV_CASES = [case + (1, 1) for case in CONV_CASES]
+CONVT_CASES = [case + (1, 1) for case in CONVT_CASES]
+
+# (batch, in_channels, out_channels, height, width, kernel, stride, padding, output_padding, dilation, groups);
+# channels are multiples of groups. Sampled from dilation 1..3, groups 1, 2, 4, kernel 1..3 and non-square,
+# stride 1..2, padding 0..2, output_padding below max(stride, dilation) as PyTorch allows.
+_DILATED_GROUPED_GRID = [
+    (n, groups * a, groups * b, h, w, k, s, p, op, d, groups)
+    for n, a, b, h, w, k, s, p, op, d, groups in itertools.product(
+        (1, 2), (1, 2), (1, 3), (5, 6), (4, 7), (1, 2, 3, (2, 3)), (1, 2, (2, 1)), (0, 1, 2), (0, 1, 2), (1, 2, 3,
+        (2, 1)), (1, 2, 4)
+    )
+]  # fmt: skip
+
+
+def _pairs(*values):
+    return [(v, v) if isinstance(v, int) else v for v in values]
+
+
+def _out_size(case, transposed):
+    _, _, _, h, w, k, s, p, op, d, _ = case
+    sizes = []
+    for size, k_, s_, p_, op_, d_ in zip((h, w), *_pairs(k, s, p, op, d)):
+        if transposed:
+            sizes.append((size - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + op_ + 1)
+        else:
+            sizes.append((size + 2 * p_ - d_ * (k_ - 1) - 1) // s_ + 1)
+    return sizes
+
+
+def _valid_dilated_grouped(case, transposed):
+    *_, s, p, op, d, _ = case
+    if not transposed and op != 0:
+        return False
+    if transposed and any(op_ >= max(s_, d_) for op_, s_, d_ in zip(*_pairs(op, s, d))):
+        return False
+    return min(_out_size(case, transposed)) >= 1
+
+
+def _sample_dilated_grouped(transposed, count, seed):
+    rng = random.Random(seed)
+    cases = [c for c in _DILATED_GROUPED_GRID if _valid_dilated_grouped(c, transposed)]
+    # every dilation x groups pair at least once, then random others
+    chosen = [rng.choice([c for c in cases if c[9] == d and c[10] == g]) for d in (1, 2, 3) for g in (1, 2, 4)]
+    return chosen + rng.sample(cases, count - len(chosen))
+
+
+CONV_CASES += _sample_dilated_grouped(False, 14, 0) + [
+    (2, 4, 4, 6, 5, 3, 1, 1, 0, 2, 4),  # depthwise: groups = in_channels = out_channels
+    (2, 3, 6, 7, 7, (3, 2), (2, 1), (1, 0), 0, (1, 3), 3),  # depthwise with a channel multiplier of 2
+]
+CONVT_CASES += _sample_dilated_grouped(True, 14, 1) + [
+    (2, 4, 4, 3, 4, 3, 1, 1, 0, 2, 4),  # depthwise
+    (1, 2, 4, 3, 3, 2, 1, 0, (2, 1), (3, 2), 2),  # output_padding >= stride (allowed below the dilation)
+]
+
 
 def _name(case):
-    n, cin, cout, h, w, k, s, p, op = case
-    return f"n{n}-c{cin}to{cout}-{h}x{w}-k{k}-s{s}-p{p}-op{op}".replace(" ", "")
+    return "n{}-c{}to{}-{}x{}-k{}-s{}-p{}-op{}-d{}-g{}".format(*case).replace(" ", "")
 
 
 def _inputs(case, transposed, device, rng):
-    """float64 leaves x, weight, bias on ``device`` for a case."""
-    n, cin, cout, h, w, k, s, p, op = case
-    kh, kw = (k, k) if isinstance(k, int) else k
-    weight_shape = (cin, cout, kh, kw) if transposed else (cout, cin, kh, kw)
+    """float64 leaves x, weight, bias on ``device`` for a case, in PyTorch's weight layouts."""
+    n, cin, cout, h, w, k, *_, groups = case
+    kh, kw = _pairs(k)[0]
+    weight_shape = (cin, cout // groups, kh, kw) if transposed else (cout, cin // groups, kh, kw)
     arrays = rng.standard_normal((n, cin, h, w)), rng.standard_normal(weight_shape), rng.standard_normal(cout)
     return [mg.Tensor(backend.to_device(a, device), requires_grad=True) for a in arrays]
 
 
 def _apply(case, transposed):
-    """The minigen function of a case, and the matching torch.nn.functional call."""
-    _, _, _, _, _, _, s, p, op = case
+    """The minigen function of a case (arguments by position, in PyTorch's order), and torch's keywords."""
+    *_, s, p, op, d, g = case
     if transposed:
-        return (lambda x, w, b: conv_transpose2d(x, w, b, s, p, op)), (
+        return (lambda x, w, b: conv_transpose2d(x, w, b, s, p, op, g, d)), (
             "conv_transpose2d",
-            dict(stride=s, padding=p, output_padding=op),
+            dict(stride=s, padding=p, output_padding=op, groups=g, dilation=d),
         )
-    return (lambda x, w, b: conv2d(x, w, b, s, p)), ("conv2d", dict(stride=s, padding=p))
+    return (lambda x, w, b: conv2d(x, w, b, s, p, d, g)), ("conv2d", dict(stride=s, padding=p, dilation=d, groups=g))
 
 
 @pytest.mark.parametrize("transposed", [False, True], ids=["conv2d", "conv_transpose2d"])

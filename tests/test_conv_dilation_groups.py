@@ -1,127 +1,15 @@
-"""conv2d and conv_transpose2d with dilation and groups: float64 gradient checks and PyTorch parity
-(outputs and gradients) on a sampled grid, depthwise convolution, the layers' PyTorch signatures,
-layouts, reprs and initialisation, and the errors."""
+"""conv2d and conv_transpose2d with dilation and groups: groups as independent convolutions, the layers'
+PyTorch signatures, layouts, reprs and initialisation, and the errors. The gradient checks and PyTorch
+parity over a sampled grid of dilations and groups (depthwise included) are in test_conv.py."""
 
-import itertools
 import math
-import random
 
 import numpy as np
 import pytest
 
 import minigen as mg
-from minigen import backend
 from minigen.nn.conv import Conv2d, ConvTranspose2d
 from minigen.ops.conv import conv2d, conv_transpose2d
-
-# (batch, in_channels, out_channels, height, width, kernel, stride, padding, output_padding, dilation, groups);
-# channels are multiples of groups. Sampled from dilation 1..3, groups 1, 2, 4, kernel 1..3 and non-square,
-# stride 1..2, padding 0..2, output_padding below max(stride, dilation) as PyTorch allows.
-_GRID = [
-    (n, groups * a, groups * b, h, w, k, s, p, op, d, groups)
-    for n, a, b, h, w, k, s, p, op, d, groups in itertools.product(
-        (1, 2), (1, 2), (1, 3), (5, 6), (4, 7), (1, 2, 3, (2, 3)), (1, 2, (2, 1)), (0, 1, 2), (0, 1, 2), (1, 2, 3,
-        (2, 1)), (1, 2, 4)
-    )
-]  # fmt: skip
-
-
-def _pairs(*values):
-    return [(v, v) if isinstance(v, int) else v for v in values]
-
-
-def _out_size(case, transposed):
-    _, _, _, h, w, k, s, p, op, d, _ = case
-    sizes = []
-    for size, k_, s_, p_, op_, d_ in zip((h, w), *_pairs(k, s, p, op, d)):
-        if transposed:
-            sizes.append((size - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + op_ + 1)
-        else:
-            sizes.append((size + 2 * p_ - d_ * (k_ - 1) - 1) // s_ + 1)
-    return sizes
-
-
-def _valid(case, transposed):
-    *_, s, p, op, d, _ = case
-    if not transposed and op != 0:
-        return False
-    if transposed and any(op_ >= max(s_, d_) for op_, s_, d_ in zip(*_pairs(op, s, d))):
-        return False
-    return min(_out_size(case, transposed)) >= 1
-
-
-def _sample(transposed, count, seed):
-    rng = random.Random(seed)
-    cases = [c for c in _GRID if _valid(c, transposed)]
-    # every dilation x groups pair at least once, then random others
-    chosen = [rng.choice([c for c in cases if c[9] == d and c[10] == g]) for d in (1, 2, 3) for g in (1, 2, 4)]
-    return chosen + rng.sample(cases, count - len(chosen))
-
-
-CONV_CASES = _sample(False, 14, 0) + [
-    (2, 4, 4, 6, 5, 3, 1, 1, 0, 2, 4),  # depthwise: groups = in_channels = out_channels
-    (2, 3, 6, 7, 7, (3, 2), (2, 1), (1, 0), 0, (1, 3), 3),  # depthwise with a channel multiplier of 2
-]
-CONVT_CASES = _sample(True, 14, 1) + [
-    (2, 4, 4, 3, 4, 3, 1, 1, 0, 2, 4),  # depthwise
-    (1, 2, 4, 3, 3, 2, 1, 0, (2, 1), (3, 2), 2),  # output_padding >= stride (allowed below the dilation)
-]
-
-
-def _name(case):
-    return "n{}-c{}to{}-{}x{}-k{}-s{}-p{}-op{}-d{}-g{}".format(*case).replace(" ", "")
-
-
-def _inputs(case, transposed, device, rng):
-    """float64 leaves x, weight, bias on ``device`` for a case, in PyTorch's weight layouts."""
-    n, cin, cout, h, w, k, *_, groups = case
-    kh, kw = _pairs(k)[0]
-    weight_shape = (cin, cout // groups, kh, kw) if transposed else (cout, cin // groups, kh, kw)
-    arrays = rng.standard_normal((n, cin, h, w)), rng.standard_normal(weight_shape), rng.standard_normal(cout)
-    return [mg.Tensor(backend.to_device(a, device), requires_grad=True) for a in arrays]
-
-
-def _apply(case, transposed):
-    """The minigen function of a case (arguments by position, in PyTorch's order), and torch's keywords."""
-    *_, s, p, op, d, g = case
-    if transposed:
-        return (lambda x, w, b: conv_transpose2d(x, w, b, s, p, op, g, d)), (
-            "conv_transpose2d",
-            dict(stride=s, padding=p, output_padding=op, groups=g, dilation=d),
-        )
-    return (lambda x, w, b: conv2d(x, w, b, s, p, d, g)), ("conv2d", dict(stride=s, padding=p, dilation=d, groups=g))
-
-
-@pytest.mark.parametrize("transposed", [False, True], ids=["conv2d", "conv_transpose2d"])
-def test_gradcheck_with_dilation_and_groups(transposed, device):
-    rng = np.random.default_rng(0)
-    for case in CONVT_CASES if transposed else CONV_CASES:
-        fn, _ = _apply(case, transposed)
-        try:
-            mg.gradcheck(fn, *_inputs(case, transposed, device, rng), max_elements=40)
-        except mg.GradcheckError as error:
-            raise AssertionError(f"{_name(case)}: {error}") from None
-
-
-@pytest.mark.parametrize("transposed", [False, True], ids=["conv2d", "conv_transpose2d"])
-def test_dilation_and_groups_match_torch(transposed, device, torch):
-    rng = np.random.default_rng(1)
-    for case in CONVT_CASES if transposed else CONV_CASES:
-        fn, (torch_name, options) = _apply(case, transposed)
-        inputs = _inputs(case, transposed, device, rng)
-        torch_inputs = [torch.tensor(t.numpy(), requires_grad=True) for t in inputs]
-        out = fn(*inputs)
-        expected = getattr(torch.nn.functional, torch_name)(*torch_inputs, **options)
-        assert out.shape == tuple(expected.shape), _name(case)
-        assert list(out.shape[2:]) == _out_size(case, transposed), _name(case)
-        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-10, err_msg=_name(case))
-        g = rng.standard_normal(out.shape)
-        out.backward(backend.to_device(g, device))
-        expected.backward(torch.tensor(g))
-        for mine, theirs, what in zip(inputs, torch_inputs, ("input", "weight", "bias")):
-            np.testing.assert_allclose(
-                mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-10, err_msg=f"{_name(case)} d/d{what}"
-            )
 
 
 def test_groups_are_independent_convolutions():
