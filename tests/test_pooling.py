@@ -43,6 +43,16 @@ def _input(case, device, rng):
     return mg.Tensor(backend.to_device(values, device), requires_grad=True)
 
 
+def _assert_same_as_torch(torch, out, expected, x, torch_x, rng, device, name):
+    """The same output as PyTorch's, and the same input gradient for one random upstream gradient."""
+    assert out.shape == tuple(expected.shape), name
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
+    g = rng.standard_normal(out.shape)
+    out.backward(backend.to_device(g, device))
+    expected.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), torch_x.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
+
+
 @pytest.mark.parametrize("kind", POOLS)
 def test_gradcheck_over_the_grid(kind, device):
     rng = np.random.default_rng(0)
@@ -71,16 +81,7 @@ def test_function_and_layer_match_torch(kind, device, torch):
                 out, expected = layer_class(k, s, p)(x), torch_layer_class(k, s, p)(torch_x)
             else:
                 out, expected = pool(x, k, s, p), torch_pool(torch_x, k, s, p)
-            assert out.shape == tuple(expected.shape), _name(case)
-            np.testing.assert_allclose(
-                out.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=_name(case)
-            )
-            g = rng.standard_normal(out.shape)
-            out.backward(backend.to_device(g, device))
-            expected.backward(torch.tensor(g))
-            np.testing.assert_allclose(
-                x.grad.numpy(), torch_x.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=_name(case)
-            )
+            _assert_same_as_torch(torch, out, expected, x, torch_x, rng, device, _name(case))
 
 
 def test_overlapping_max_windows_add_their_gradients():
@@ -211,16 +212,7 @@ def test_ceil_mode_count_include_pad_and_dilation_match_torch(kind, device, torc
             x = _input(case, device, rng)
             torch_x = torch.tensor(x.numpy(), requires_grad=True)
             out, expected = apply(x), torch_apply(torch_x)
-            assert out.shape == tuple(expected.shape), _modes_name(case)
-            np.testing.assert_allclose(
-                out.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=_modes_name(case)
-            )
-            g = rng.standard_normal(out.shape)
-            out.backward(backend.to_device(g, device))
-            expected.backward(torch.tensor(g))
-            np.testing.assert_allclose(
-                x.grad.numpy(), torch_x.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=_modes_name(case)
-            )
+            _assert_same_as_torch(torch, out, expected, x, torch_x, rng, device, _modes_name(case))
         added_a_window += torch_fn(torch_x, ceil_mode=False).shape != expected.shape
     assert added_a_window >= 3  # the sample really exercises ceil_mode's extra windows
 
