@@ -11,6 +11,7 @@
 #
 # **Goal:** build a 2-D convolution from a strided *view* and one matrix product, derive its backward, and see that
 # the gradient of a convolution with respect to its input *is* a transposed convolution — the layer GANs upsample with.
+# Last, dilation and groups: the same im2col with one more strided slice, and a batched matmul.
 #
 # *Time: about 24 s in full, 4 s in smoke mode, on a 2-core CPU (measured here, machine under load).
 # No GPU needed.*
@@ -18,7 +19,7 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 import minigen
 from minigen import nn, optim
@@ -246,6 +247,89 @@ fig.suptitle("learned 3x3 filters of the first layer")
 plt.show()
 
 # %% [markdown]
+# ## 6. Dilation and groups
+#
+# **Dilation** puts $d-1$ holes between a kernel's taps: tap $(u, v)$ reads pixel $(si + du,\ sj + dv)$. A $k\times k$
+# kernel then sees a $d(k-1)+1$ wide field with the same $k^2$ weights (WaveNet and DeepLab grow their receptive
+# fields this way), and
+# $$H_\text{out} = \Big\lfloor \frac{H + 2p - d(k-1) - 1}{s} \Big\rfloor + 1 .$$
+# In im2col, a dilated window is every $d$-th pixel of a $d(k-1)+1$ wide window: one more strided slice, still a view.
+# The columns and the matmul stay those of section 2 (`windows` in `minigen/ops/conv.py` does exactly this).
+
+
+# %%
+grid = np.arange(49).reshape(7, 7)
+print("7x7 grid, its first dilated window (k=3, d=2):\n", sliding_window_view(grid, (5, 5))[0, 0, ::2, ::2])
+
+
+def dilated_conv2d(x, weight, stride=1, padding=0, dilation=1):
+    """conv2d_forward with dilation: windows d(k-1)+1 wide, every d-th pixel kept; then the same im2col matmul."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    span = dilation * (weight.shape[-1] - 1) + 1
+    wide = sliding_window_view(x, (span, span), axis=(2, 3))  # (N, C, H', W', span, span)
+    win = wide[:, :, ::stride, ::stride, ::dilation, ::dilation]  # (N, C, Ho, Wo, k, k): still a view of x
+    n, c, h_out, w_out, k, _ = win.shape
+    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * h_out * w_out, c * k * k)
+    return (cols @ weight.reshape(len(weight), -1).T).reshape(n, h_out, w_out, -1).transpose(0, 3, 1, 2)
+
+
+x_d, w_d = rng.standard_normal((2, 3, 9, 9)), rng.standard_normal((4, 3, 3, 3))
+dilated_ok = []
+for stride, padding, dilation in [(1, 0, 2), (2, 1, 2), (1, 2, 3)]:
+    ours = dilated_conv2d(x_d, w_d, stride, padding, dilation)
+    theirs = F.conv2d(minigen.tensor(x_d), minigen.tensor(w_d), stride=stride, padding=padding, dilation=dilation)
+    size = (9 + 2 * padding - dilation * (3 - 1) - 1) // stride + 1  # the formula
+    dilated_ok.append(ours.shape == theirs.shape == (2, 4, size, size) and np.allclose(ours, theirs.numpy()))
+    print(f"stride {stride}, padding {padding}, dilation {dilation}: {size}x{size}, same as F.conv2d: {dilated_ok[-1]}")
+impulse = np.zeros((1, 1, 7, 7))
+impulse[0, 0, 3, 3] = 1.0
+holes = F.conv2d(minigen.tensor(impulse), minigen.tensor(np.ones((1, 1, 3, 3))), padding=2, dilation=2).numpy()[0, 0]
+print("one pixel through a 3x3 kernel with dilation 2 (the kernel, with its holes):\n", holes.astype(int))
+
+# %% [markdown]
+# **Groups** split the $C$ input and $O$ output channels into $g$ blocks: output block $i$ sees only input block $i$,
+# as $g$ independent convolutions side by side. The weight is $(O,\ C/g,\ k_h,\ k_w)$: $g$ times fewer parameters.
+# $g = C$ is a **depthwise** convolution (one filter per channel); followed by a $1\times1$ "pointwise" one it is
+# MobileNet's separable convolution, $Ck^2 + CO$ weights instead of $COk^2$. In im2col each group gets its own
+# columns $(N H_o W_o)\times(C k^2/g)$ and its own matrix $(C k^2/g)\times(O/g)$, and one *batched* matmul (batch axis
+# = group) does them all: `im2col(..., groups)`, `weight_matrix` and `by_group`/`from_groups` in `minigen/ops/conv.py`.
+
+
+# %%
+def grouped_conv2d(x, weight, groups, padding=0):
+    """Stride-1 grouped convolution as one batched matmul: (g, N Ho Wo, C/g k k) @ (g, C/g k k, O/g)."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    win = window_view(x, weight.shape[-1], 1)  # (N, C, Ho, Wo, k, k)
+    n, c, h_out, w_out, k, _ = win.shape
+    cols = win.reshape(n, groups, c // groups, h_out, w_out, k, k).transpose(1, 0, 3, 4, 2, 5, 6)
+    cols = cols.reshape(groups, n * h_out * w_out, c // groups * k * k)
+    matrices = weight.reshape(groups, len(weight) // groups, -1).transpose(0, 2, 1)  # (g, C/g k k, O/g)
+    y = cols @ matrices  # (g, N Ho Wo, O/g): every group in one call
+    return y.reshape(groups, n, h_out, w_out, -1).transpose(1, 0, 4, 2, 3).reshape(n, -1, h_out, w_out)
+
+
+groups = 4
+x_g, w_g = rng.standard_normal((2, 8, 6, 6)), rng.standard_normal((12, 8 // groups, 3, 3))
+grouped = F.conv2d(minigen.tensor(x_g), minigen.tensor(w_g), padding=1, groups=groups).numpy()
+per_group = np.concatenate(
+    [conv2d_forward(xi, wi, 1, 1) for xi, wi in zip(np.split(x_g, groups, axis=1), np.split(w_g, groups, axis=0))],
+    axis=1,
+)
+batched = grouped_conv2d(x_g, w_g, groups, padding=1)
+print("F.conv2d(groups=4) == 4 convolutions concatenated:", np.allclose(grouped, per_group))
+print("                   == one batched matmul:", np.allclose(grouped, batched))
+
+
+def n_weights(in_channels, out_channels, k, groups=1):
+    return nn.Conv2d(in_channels, out_channels, k, groups=groups).weight.numpy().size
+
+
+by_groups = {g: n_weights(64, 128, 3, g) for g in (1, 4, 64)}
+separable = n_weights(64, 64, 3, groups=64) + n_weights(64, 128, 1)
+print("weights of a 3x3 conv, 64 -> 128 channels:", ", ".join(f"groups={g}: {n}" for g, n in by_groups.items()))
+print(f"depthwise 3x3 (64 -> 64, groups=64) + pointwise 1x1 (64 -> 128): {separable}")
+
+# %% [markdown]
 # ## Self-check
 
 # %%
@@ -254,6 +338,12 @@ assert ours_ok, "our convolution's backward must pass gradcheck"
 assert abs(lhs - rhs) < 1e-9 * max(1, abs(lhs)), "conv_transpose2d is the adjoint of conv2d"
 assert stamped.shape == (8, 8) and flat.std() > 0.1, "transposed convolution output"
 assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5]), "the conv net must learn"
+assert all(dilated_ok), "dilated im2col must equal F.conv2d(dilation=d), at the formula's output size"
+tap_rows, tap_cols = np.nonzero(holes)
+assert len(tap_rows) == 9 and np.ptp(tap_rows) + 1 == np.ptp(tap_cols) + 1 == 2 * (3 - 1) + 1, "9 taps over 5x5"
+assert np.allclose(grouped, per_group) and np.allclose(grouped, batched), "grouped = per-group convs = batched matmul"
+assert by_groups[1] == 4 * by_groups[4] == 64 * by_groups[64] == 64 * 128 * 9, "groups divide the weights"
+assert separable == 64 * 9 + 64 * 128, "depthwise-separable: C k^2 + C O weights"
 print("Lesson 5 self-check passed.")
 
 # %% [markdown]
