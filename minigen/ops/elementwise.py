@@ -162,7 +162,9 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-    """x limited to [min, max] (either bound may be None), as torch.clip."""
+    """x limited to [min, max] (either bound may be None, not both), as torch.clip."""
+    if min is None and max is None:  # NumPy 2 would copy x, CuPy (xp.clip) raises, PyTorch raises
+        raise ValueError("clip: at least one of min and max must be given, got None for both")
     return Clip(min, max)(x)
 
 
