@@ -68,8 +68,9 @@ class _BatchNorm(Module):
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
-            if self.momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.item())
+            if self.momentum is None:  # cumulative moving average, 1 / batches so far: computed on the
+                # device, as float(...) here would make the host wait for the GPU at every forward
+                momentum = (1.0 / self.num_batches_tracked.data).astype(self.running_mean.dtype)
         # batch statistics while training, and also in eval mode when no running statistics are kept
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats

@@ -82,7 +82,7 @@ def batch_norm(
     weight: Tensor | None = None,
     bias: Tensor | None = None,
     training: bool = False,
-    momentum: float = 0.1,
+    momentum: Any = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
     """Batch normalisation over axis 1, with torch.nn.functional.batch_norm's arguments and semantics.
@@ -91,6 +91,7 @@ def batch_norm(
     statistics are given, updates them in place on their device:
     ``running = (1 - momentum) * running + momentum * batch``, using the UNBIASED batch variance
     for ``running_var``, as PyTorch does. ``training=False`` normalises with the running statistics.
+    ``momentum`` is a float, or a 0-d array on the input's device (BatchNorm's cumulative average).
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm expects an input of shape (N, C, ...), got {input.shape}")
