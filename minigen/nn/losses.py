@@ -290,30 +290,24 @@ def _nll_rows(
     """
     xp = backend.get_array_module(labels)
     rows = xp.arange(labels.shape[0])
+    # Ignored rows are masked whether or not there are any: asking first (kept.all()) would make the host
+    # wait for the GPU at every call.
     kept = labels != ignore_index
-    everything_kept = bool(kept.all())
-    safe_labels = labels if everything_kept else xp.where(kept, labels, 0)  # an ignored row picks class 0, then 0
-    picked = log_probs[rows, safe_labels]
-    if not everything_kept:  # where, not a product with 0: a log-probability of -inf must not make nan
-        picked = where(kept, picked, 0.0)
-    row_weight = None if weight is None else weight[safe_labels]
+    safe_labels = xp.where(kept, labels, 0)  # an ignored row picks class 0, then 0
+    picked = where(kept, log_probs[rows, safe_labels], 0.0)  # where, not a product with 0: -inf must not make nan
+    row_weight = None if weight is None else where(kept, weight[safe_labels], 0.0)
     losses = -picked if row_weight is None else -(picked * row_weight)
     if label_smoothing > 0:
         classes = log_probs.shape[1]
         spread = log_probs if weight is None else log_probs * weight
-        smooth = -spread.sum(axis=1)
-        if not everything_kept:
-            smooth = where(kept, smooth, 0.0)
+        smooth = where(kept, -spread.sum(axis=1), 0.0)
         losses = (1 - label_smoothing) * losses + (label_smoothing / classes) * smooth
     if reduction == "none":
         return losses
     if reduction == "sum":
         return losses.sum()
-    if row_weight is None and everything_kept:
-        return losses.mean()
-    if row_weight is None:  # the count of rows not ignored
-        return losses.sum() / int(kept.sum())
-    return losses.sum() / (row_weight if everything_kept else where(kept, row_weight, 0.0)).sum()
+    # the count of rows not ignored, or their summed weights; a 0-d array on the device, not a Python int
+    return losses.sum() / (kept.sum() if row_weight is None else row_weight.sum())
 
 
 def nll_loss(
