@@ -12,7 +12,13 @@ CI has no GPU, so the suite also runs on this device, whose arrays
   dispatches ``np.exp(cupy_array)`` to ``cupy.exp``: minigen's rule is to write
   ``xp.exp`` so that the code says which module runs it, and this enforces the rule;
 * refuse to be mixed with NumPy arrays in an operator, as CuPy does;
-* turn NumPy scalars into 0-d arrays, as CuPy's reductions return 0-d arrays.
+* turn NumPy scalars into 0-d arrays, as CuPy's reductions return 0-d arrays;
+* refuse what cupy.ndarray lacks: ``__index__`` (``range(x)``, ``a_list[x]``), the NumPy-only
+  methods in ``_NUMPY_ONLY`` (``resize``, ``setflags``, ...) and an in-place ``@=``.
+
+Where CuPy copies a host array to the device without being asked, this device refuses
+(stricter, so that CI sees the hidden transfer): ``x[...] = numpy_array`` and ``xp.exp(numpy_array)``.
+NumPy arrays inside an index (``x[numpy_indices]``) are accepted, as CuPy accepts them.
 
 Its array module ``strict_xp`` mirrors the ``numpy`` namespace: ``strict_xp.exp``,
 ``strict_xp.add.at``, ``strict_xp.random.default_rng(0).standard_normal``,
@@ -96,6 +102,10 @@ def _operand(value: Any, op: str) -> Any:
     return value
 
 
+# Methods and attributes of numpy.ndarray that cupy.ndarray does not have (CuPy 14): refused here too.
+_NUMPY_ONLY = frozenset({"ctypes", "getfield", "resize", "setfield", "setflags", "to_device"})
+
+
 class StrictArray:
     """An array on the strict device: every method of ndarray, none of its implicit conversions."""
 
@@ -123,6 +133,8 @@ class StrictArray:
             # _array: not yet set (during copy or unpickling). Dunders: NumPy would read the data
             # through __array_interface__ / __array_struct__ / __dlpack__ behind our back.
             raise AttributeError(f"StrictArray has no attribute {name!r}")
+        if name in _NUMPY_ONLY:
+            raise AttributeError(f"strict device: ndarray.{name} has no CuPy counterpart (cupy.ndarray lacks it)")
         attribute = getattr(self._array, name)
         return _strict_call(attribute) if callable(attribute) else _wrap(attribute)
 
@@ -152,7 +164,8 @@ class StrictArray:
         return int(self._array)
 
     def __index__(self) -> int:
-        return operator.index(self._array)
+        # CuPy's ndarray has no __index__: range(x), a_list[x] or numpy_array[x] with a device array raise there.
+        raise TypeError("strict device: a device array is not a Python index (CuPy refuses it too); use int(x)")
 
 
 def _defers(other: Any) -> bool:
@@ -189,7 +202,8 @@ _BINARY = {
 for _name, _symbol in _BINARY.items():
     setattr(StrictArray, f"__{_name}__", _binary(getattr(operator, f"__{_name}__"), _symbol))
     setattr(StrictArray, f"__r{_name}__", _reflected(getattr(operator, f"__{_name}__"), _symbol))
-    setattr(StrictArray, f"__i{_name}__", _inplace(getattr(operator, f"__i{_name}__"), _symbol + "="))
+    if _name != "matmul":  # cupy.ndarray has no __imatmul__: x @= y rebinds x to x @ y there, so here too
+        setattr(StrictArray, f"__i{_name}__", _inplace(getattr(operator, f"__i{_name}__"), _symbol + "="))
 for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
     setattr(StrictArray, f"__{_name}__", _binary(getattr(operator, f"__{_name}__"), _name))
 for _name in ("neg", "pos", "abs", "invert"):
