@@ -13,7 +13,7 @@
 # the gradient of a convolution with respect to its input *is* a transposed convolution — the layer GANs upsample with.
 # Last, dilation and groups: the same im2col with one more strided slice, and a batched matmul.
 #
-# *Time: about 3 s in full, 2 s in smoke mode, on a 2-core CPU (measured on a quiet machine; the 24 s measured earlier was under load).
+# *Time: about 3 s in full, 2 s in smoke mode, on a 2-core CPU (measured on a quiet machine).
 # No GPU needed.*
 
 # %%
