@@ -181,6 +181,9 @@ def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -
     source = device_of(data)
     if source is None:
         host = numpy.asarray(data)
+        if host.dtype.kind not in "biuf":
+            what = type(data).__name__ if host.dtype.kind == "O" else f"{type(data).__name__} of dtype {host.dtype}"
+            raise TypeError(f"expected numbers (a scalar, nested lists of numbers, or an array), got {what}")
         if dtype is None and host.dtype == numpy.float64 and not isinstance(data, numpy.ndarray | numpy.generic):
             dtype = numpy.float32
         data, source = host, CPU

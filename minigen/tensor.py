@@ -53,7 +53,7 @@ class Tensor:
     ``requires_grad=True`` they receive ``.grad`` after ``backward()``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_creator", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_creator", "_version", "__weakref__")
     _is_minigen_tensor = True  # lets the backend unwrap tensors without importing this module
     __array_ufunc__ = None  # numpy_array * tensor calls Tensor.__rmul__ instead of NumPy's loop
 
@@ -67,6 +67,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = requires_grad
         self._creator: Function | None = None
+        self._version = 0  # bumped by every in-place change minigen makes (see bump_version)
 
     # ----------------------------------------------------------------- metadata
     @property
@@ -138,6 +139,53 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
+    # ------------------------------------------------------------ in place
+    def bump_version(self) -> None:
+        """Record that ``data`` was changed in place (PyTorch's ``_version``).
+
+        Every function of the graph remembers its inputs' versions; ``backward()`` refuses to use
+        a tensor whose version moved since, as its saved values would give wrong gradients.
+        Optimizers, ``nn.init`` and ``load_state_dict`` call this; so do the in-place methods below.
+        A write through the raw array (``t.data[...] = 0``) cannot be seen: use them instead.
+        """
+        self._version += 1
+
+    def _in_place(self, method: str, value: Any) -> Tensor:
+        if _grad_enabled and self.requires_grad:
+            raise RuntimeError(
+                f"{method}: an in-place change of a tensor that requires grad would corrupt its gradient; "
+                "do it inside 'with minigen.no_grad():' (as optimizers and nn.init do)"
+            )
+        self.data[...] = value
+        self.bump_version()
+        return self
+
+    def _value(self, other: Any) -> Any:
+        """``other`` as an array for an in-place op: a Tensor's data, or a scalar/array on this tensor's device."""
+        if isinstance(other, Tensor):
+            other = other.data
+        return backend.as_array(other, dtype=self.dtype, device=self.device)
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros, in place."""
+        return self._in_place("zero_", 0)
+
+    def fill_(self, value: float) -> Tensor:
+        """Fill with ``value``, in place."""
+        return self._in_place("fill_", value)
+
+    def copy_(self, source: Any) -> Tensor:
+        """Copy ``source``'s values (broadcast to this shape) into this tensor, in place."""
+        return self._in_place("copy_", self._value(source))
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        """self += alpha * other, in place."""
+        return self._in_place("add_", self.data + self._value(other) * self.dtype.type(alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        return self._in_place("mul_", self.data * self._value(other))
+
     # ------------------------------------------------------------------- autograd
     def backward(self, grad: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
@@ -170,8 +218,12 @@ class Tensor:
             creator = node._creator
             if creator is None:  # a leaf: accumulate, as PyTorch does
                 node_grad = backend.get_array_module(node.data).asarray(node_grad, dtype=node.dtype)
-                node.grad = Tensor(node_grad) if node.grad is None else Tensor(node.grad.data + node_grad)
+                if node.grad is None:  # a copy: the array may be a read-only broadcast view, or shared with a sibling
+                    node.grad = Tensor(node_grad.copy())
+                else:
+                    node.grad = Tensor(node.grad.data + node_grad)
                 continue
+            creator.check_versions(node)
             input_grads = creator.backward(node_grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -219,6 +271,7 @@ class Function:
     """
 
     inputs: tuple[Tensor | None, ...] = ()
+    input_versions: tuple[int, ...] = ()
     xp: Any = None
 
     def __call__(self, *inputs: Any) -> Tensor:
@@ -236,6 +289,8 @@ class Function:
                 )
         self.xp = device.xp
         arrays = [value.data if isinstance(value, Tensor) else self._operand(value, reference) for value in inputs]
+        if any(a.dtype.kind in "biu" for a in arrays):
+            arrays = self._promote(arrays, tensors)
         output = self.forward(*arrays)
         if backend.device_of(output) is None:  # NumPy reductions return scalars, not 0-d arrays
             output = self.xp.asarray(output)
@@ -245,11 +300,26 @@ class Function:
             result.requires_grad = True
             result._creator = self
             self.inputs = tuple(value if isinstance(value, Tensor) else None for value in inputs)
+            self.input_versions = tuple(value._version if isinstance(value, Tensor) else 0 for value in inputs)
         return result
 
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    @staticmethod
+    def _promote(arrays: list[Any], tensors: list[Tensor]) -> list[Any]:
+        """PyTorch's promotion: integer and boolean operands meeting a float compute in its dtype.
+
+        An int64 batch fed to a float32 layer computes in float32 (NumPy would take float64,
+        silently doubling the cost). The float dtype is the first float tensor's, else the first float operand's.
+        """
+        float_dtype = next((t.dtype for t in tensors if t.dtype.kind == "f"), None)
+        if float_dtype is None:
+            float_dtype = next((a.dtype for a in arrays if a.dtype.kind == "f"), None)
+        if float_dtype is None:  # integers only: they stay integers
+            return arrays
+        return [a.astype(float_dtype) if a.dtype.kind in "biu" else a for a in arrays]
 
     def _operand(self, value: Any, reference: Tensor) -> Any:
         """A non-Tensor operand as an array with ``reference``'s device and dtype.
@@ -265,7 +335,8 @@ class Function:
         if device is None or value.ndim == 0:  # a scalar, or a 0-d array from another device
             host_value = value if device is None else backend.to_numpy(value)
             keeps_dtype = reference.dtype.kind == "f" or not isinstance(value, float)
-            return self.xp.asarray(host_value, dtype=reference.dtype if keeps_dtype else None)
+            # an integer tensor meeting a Python float computes in float32 (minigen's default), as in PyTorch
+            return self.xp.asarray(host_value, dtype=reference.dtype if keeps_dtype else "float32")
         if device is not reference_device:
             raise RuntimeError(
                 f"{self.name}: a {device.name} array mixed with a tensor on {reference.device}; "
@@ -274,6 +345,20 @@ class Function:
         if value.dtype != reference.dtype and value.dtype.kind in "fiu" and reference.dtype.kind == "f":
             return value.astype(reference.dtype)
         return value
+
+    def check_versions(self, output: Tensor) -> None:
+        """Refuse to run backward when an input or the output was changed in place since forward."""
+        changed = [(f"input {i}", t, version) for i, (t, version) in enumerate(zip(self.inputs, self.input_versions))
+                   if t is not None and t._version != version]  # fmt: skip
+        if output._version:
+            changed.append(("output", output, 0))
+        if changed:
+            what, tensor, version = changed[0]
+            raise RuntimeError(
+                f"backward: the {what} of {self.name} (a tensor of shape {tensor.shape}) was changed in place "
+                f"after {self.name} used it (version {tensor._version}, was {version}), so its gradient would be "
+                "wrong; call backward() before optimizer.step() or any in-place change, or compute the loss again"
+            )
 
     def input_needs_grad(self, index: int) -> bool:
         """True when input ``index`` is a Tensor that wants a gradient (backward may skip the others)."""
@@ -297,7 +382,7 @@ class ToDevice(Function):
         self.source = backend.device_of(x.data)
         result = Tensor(backend.to_device(x.data, self.target), requires_grad=x.requires_grad and _grad_enabled)
         if result.requires_grad:
-            result._creator, self.inputs = self, (x,)
+            result._creator, self.inputs, self.input_versions = self, (x,), (x._version,)
         return result
 
     def backward(self, grad_output: Any) -> Any:

@@ -55,7 +55,7 @@ Tensor.__ne__ = _comparison(lambda a, b: a != b)
 for _name in [
     "abs", "clip", "exp", "flatten", "leaky_relu", "log", "log_softmax", "logsumexp", "max", "mean",
     "min", "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "sum", "tanh", "transpose",
-    "var", "broadcast_to", "matmul", "pad",
+    "var", "broadcast_to", "matmul", "pad", "permute",
 ]:  # fmt: skip
     setattr(Tensor, _name, getattr(F, _name))
 

@@ -12,6 +12,7 @@ which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same range for the bias.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy
@@ -30,6 +31,7 @@ __all__ = [
 def _write(tensor: Tensor, host_values: numpy.ndarray) -> Tensor:
     """Copy float32 host values into ``tensor`` in place (its device and dtype); no graph is recorded."""
     tensor.data[...] = backend.to_device(host_values.astype(tensor.dtype, copy=False), backend.device_of(tensor.data))
+    tensor.bump_version()
     return tensor
 
 
@@ -79,6 +81,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     tensor.data[...] = val
+    tensor.bump_version()
     return tensor
 
 
@@ -97,19 +100,33 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _has_no_elements(tensor: Tensor) -> bool:
+    """True (with PyTorch's warning) for a weight with a zero-sized axis, e.g. Linear(0, 3)'s: its fan is 0."""
+    if tensor.size:
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    return True
+
+
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
     """U(-bound, bound) with bound = gain * sqrt(3 / fan): He initialisation. ``a=sqrt(5)`` gives 1/sqrt(fan_in)."""
+    if _has_no_elements(tensor):
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan)."""
+    if _has_no_elements(tensor):
+        return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """U(-bound, bound) with bound = gain * sqrt(6 / (fan_in + fan_out)): Glorot initialisation."""
+    if _has_no_elements(tensor):
+        return tensor
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
@@ -117,6 +134,8 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    if _has_no_elements(tensor):
+        return tensor
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 

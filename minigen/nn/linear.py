@@ -30,6 +30,9 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: str | None = None,
                  dtype: Any = None) -> None:  # fmt: skip
         super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"Linear: {name} must be an int >= 0, got {value!r}")
         self.in_features, self.out_features = in_features, out_features
         self.weight = empty_parameter(out_features, in_features, device=device, dtype=dtype)
         if bias:

@@ -99,12 +99,16 @@ class BinaryCrossEntropy(Function):
     LOG_FLOOR = -100.0
     EPSILON = 1e-12
 
-    def _clamped_log(self, values: Any) -> Any:
-        """max(log(values), -100), without evaluating log(0) (which would warn)."""
+    def _clamped_log(self, x: Any, complement: bool = False) -> Any:
+        """max(log x, -100), or with ``complement`` max(log(1 - x), -100) as log1p(-x), exact for tiny x.
+
+        log(0) is never evaluated (it would warn): where the log is -inf the floor is written directly.
+        """
         xp = self.xp
-        positive = values > 0
-        logs = xp.where(positive, xp.log(xp.where(positive, values, 1)), self.LOG_FLOOR)
-        return xp.maximum(logs, self.LOG_FLOOR)
+        defined = x < 1 if complement else x > 0
+        safe = xp.where(defined, x, 0 if complement else 1)
+        logs = xp.log1p(-safe) if complement else xp.log(safe)
+        return xp.maximum(xp.where(defined, logs, self.LOG_FLOOR), self.LOG_FLOOR)
 
     def forward(self, x: Any, t: Any) -> Any:
         if bool(self.xp.any((x < 0) | (x > 1))):
@@ -113,7 +117,7 @@ class BinaryCrossEntropy(Function):
                 "for logits use binary_cross_entropy_with_logits"
             )
         self.x, self.t = x, t
-        self.log_x, self.log_1mx = self._clamped_log(x), self._clamped_log(1 - x)
+        self.log_x, self.log_1mx = self._clamped_log(x), self._clamped_log(x, complement=True)
         return -(t * self.log_x + (1 - t) * self.log_1mx)
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
@@ -129,7 +133,10 @@ class BinaryCrossEntropy(Function):
 class BinaryCrossEntropyWithLogits(Function):
     """l = -(p t log s + (1 - t) log(1 - s)) with s = sigmoid(x) and p = pos_weight (1 without it), computed as
 
-        l = max(x, 0) - x t + log(1 + e^-|x|)  +  (p - 1) t softplus(-x),   softplus(-x) = max(-x, 0) + log(1 + e^-|x|)
+        l = (1 - t) max(x, 0) + t max(-x, 0) + log(1 + e^-|x|)  +  (p - 1) t softplus(-x)
+
+    with softplus(-x) = max(-x, 0) + log(1 + e^-|x|); (1 - t) max(x, 0) + t max(-x, 0) is max(x, 0) - x t, written
+    so that an infinite logit with the target it agrees with gives 0, not inf - inf = NaN.
 
     (-log(1 - s) = softplus(x), -log s = softplus(-x); the first three terms are the p = 1 loss).
     dl/dx = (1 + (p - 1) t) sigmoid(x) - p t,  dl/dt = (p - 1) softplus(-x) - x,  dl/dp = t softplus(-x).
@@ -138,13 +145,18 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(self, x: Any, t: Any, pos_weight: Any = None) -> Any:
         xp = self.xp
         self.x, self.t, self.pos_weight = x, t, pos_weight
+        zero = x.dtype.type(0)
         log_term = xp.log1p(xp.exp(-xp.abs(x)))  # log(1 + e^-|x|), in (0, log 2]: exact for large |x|
-        # Not softplus(x) - x*t: subtracting x*t before adding the small log term keeps e^-100 exact at x = 100.
-        loss = xp.maximum(x, 0) - x * t + log_term
+        # Not softplus(x) - x*t: the log term is added last, so e^-100 stays exact at x = 100, t = 1.
+        # Each product is 0 where its weight is: 0 * inf would be NaN at x = +-inf.
+        positive_part = xp.where(t == 1, zero, (1 - t) * xp.maximum(x, zero))
+        negative_part = xp.where(t == 0, zero, t * xp.maximum(-x, zero))
+        loss = positive_part + negative_part + log_term
         if pos_weight is None:
             return loss
-        self.softplus_of_minus_x = xp.maximum(-x, 0) + log_term  # -log sigmoid(x)
-        return loss + (pos_weight - 1) * t * self.softplus_of_minus_x
+        self.softplus_of_minus_x = xp.maximum(-x, zero) + log_term  # -log sigmoid(x)
+        extra_weight = (pos_weight - 1) * t
+        return loss + xp.where(extra_weight == 0, zero, extra_weight * self.softplus_of_minus_x)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp, x, t, p = self.xp, self.x, self.t, self.pos_weight

@@ -68,7 +68,10 @@ class Div(BinaryFunction):
 
 
 class Pow(BinaryFunction):
-    """y = a ** b. dy/da = b * a^(b-1), dy/db = a^b * log(a)."""
+    """y = a ** b. dy/da = b * a^(b-1) (0 where b = 0), dy/db = a^b * log(a) (0 where a = 0 and b >= 0).
+
+    The two exceptions are the true limits, and PyTorch's: they avoid 0 * inf = NaN at a = 0.
+    """
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -76,8 +79,15 @@ class Pow(BinaryFunction):
         return self.y
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
-        grad_a = unbroadcast(grad * self.b * self.a ** (self.b - 1), self.a.shape) if self.input_needs_grad(0) else None
-        grad_b = unbroadcast(grad * self.y * self.xp.log(self.a), self.b.shape) if self.input_needs_grad(1) else None
+        xp, a, b = self.xp, self.a, self.b
+        zero = self.y.dtype.type(0)
+        grad_a = grad_b = None
+        if self.input_needs_grad(0):
+            grad_a = unbroadcast(grad * xp.where(b == 0, zero, b * a ** (b - 1)), a.shape)
+        if self.input_needs_grad(1):
+            at_zero = a == 0  # log 0 = -inf, written directly: xp.log(0) would warn
+            log_a = xp.where(at_zero, a.dtype.type(-xp.inf), xp.log(xp.where(at_zero, a.dtype.type(1), a)))
+            grad_b = unbroadcast(grad * xp.where(at_zero & (b >= 0), zero, self.y * log_a), b.shape)
         return grad_a, grad_b
 
 

@@ -12,8 +12,13 @@ from minigen.tensor import Function, Tensor
 
 
 def stable_sigmoid(xp: Any, x: Any) -> Any:
-    """1 / (1 + e^-x) on arrays, as (1 + tanh(x/2)) / 2: no overflow for any x."""
-    return 0.5 * (1 + xp.tanh(0.5 * x))
+    """1 / (1 + e^-x) on arrays, split by sign with z = e^-|x| <= 1: 1 / (1 + z) for x >= 0, z / (1 + z) below.
+
+    Nothing overflows, and the left tail keeps its relative precision: in float32 the form
+    (1 + tanh(x/2)) / 2 rounds to exactly 0 below x = -17, where the true value is 4e-8.
+    """
+    z = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, x.dtype.type(1), z) / (1 + z)
 
 
 class Exp(Function):
@@ -91,7 +96,7 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2, which never overflows. dy/dx = y (1 - y)."""
+    """y = 1 / (1 + e^-x), split by the sign of x (see :func:`stable_sigmoid`). dy/dx = y (1 - y)."""
 
     def forward(self, x: Any) -> Any:
         self.y = stable_sigmoid(self.xp, x)
@@ -106,7 +111,7 @@ class ReLU(Function):
 
     def forward(self, x: Any) -> Any:
         self.positive = x > 0
-        return x * self.positive
+        return self.xp.maximum(x, x.dtype.type(0))  # not x * (x > 0): -inf * 0 is NaN
 
     def backward(self, grad: Any) -> Any:
         return grad * self.positive

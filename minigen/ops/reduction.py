@@ -107,12 +107,16 @@ class Max(Reduction):
 
 
 class LogSumExp(Reduction):
-    """y = log sum_i e^{x_i}, computed with the max subtracted. dy/dx_i = softmax(x)_i."""
+    """y = log sum_i e^{x_i}, computed with the max subtracted. dy/dx_i = softmax(x)_i.
+
+    An infinite max is not subtracted (inf - inf is NaN): a row of -inf gives -inf, as in PyTorch.
+    """
 
     def forward(self, x: Any) -> Any:
         xp = self.xp
         axes = self.setup(x)
         shift = xp.max(x, axis=axes, keepdims=True)
+        shift = xp.where(xp.isinf(shift), shift.dtype.type(0), shift)
         exps = xp.exp(x - shift)
         total = exps.sum(axis=axes, keepdims=True)
         self.softmax = exps / total

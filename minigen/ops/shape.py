@@ -103,9 +103,38 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     return Reshape(shape)(x)
 
 
-def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
-    """Permute the axes (reverse them by default), as numpy.transpose."""
+def transpose(x: Tensor, *dims: int | Sequence[int] | None) -> Tensor:
+    """Swap two axes, ``transpose(x, 0, 1)`` as torch.transpose; or permute them all.
+
+    ``transpose(x)`` reverses the axes; ``transpose(x, (2, 0, 1))`` and ``transpose(x, 2, 0, 1)`` permute them,
+    as numpy.transpose and torch.permute do. Two ints always swap (PyTorch's meaning).
+    """
+    if len(dims) == 1 and (dims[0] is None or not isinstance(dims[0], int)):
+        axes = dims[0]
+    elif len(dims) == 2:
+        d0, d1 = (_axis(d, x.ndim, "transpose") for d in dims)
+        axes = list(range(x.ndim))
+        axes[d0], axes[d1] = axes[d1], axes[d0]
+    else:
+        axes = dims or None
+    if axes is not None:
+        axes = tuple(axes)
+        if sorted(_axis(a, x.ndim, "transpose") for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
     return Transpose(axes)(x)
+
+
+def permute(x: Tensor, *dims: int | Sequence[int]) -> Tensor:
+    """The axes in the order ``dims`` (``x.permute(2, 0, 1)`` or ``x.permute((2, 0, 1))``), as torch.permute."""
+    axes = tuple(dims[0]) if len(dims) == 1 and not isinstance(dims[0], int) else dims
+    return transpose(x, axes)  # one sequence: always a permutation, never a swap
+
+
+def _axis(axis: Any, ndim: int, function: str) -> int:
+    """``axis`` as a non-negative int, or a one-line error naming ``function``."""
+    if not isinstance(axis, int) or isinstance(axis, bool) or not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise ValueError(f"{function}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
+    return axis % max(ndim, 1)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

@@ -96,8 +96,9 @@ class Optimizer:
             for param in group["params"]:
                 if set_to_none or param.grad is None:
                     param.grad = None
-                else:
+                else:  # a leaf's gradient owns its memory (backward copies it), so zeroing it touches nothing else
                     param.grad.data[...] = 0
+                    param.grad.bump_version()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; parameters without one are left alone.
@@ -110,6 +111,7 @@ class Optimizer:
                 if param.grad is None:
                     continue
                 self.update(param.data, param.grad.data, self.state.setdefault(param, {}), group)
+                param.bump_version()  # a graph built before this step can no longer be differentiated
         return loss
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
