@@ -11,6 +11,7 @@ Two kinds of generator, both seeded by :func:`manual_seed`:
 
 from __future__ import annotations
 
+import numbers
 import zlib
 from typing import Any
 
@@ -27,9 +28,14 @@ _device_generators: dict[str, Any] = {}
 
 
 def manual_seed(seed: int) -> None:
-    """Seed every generator (host and devices) so that runs repeat exactly."""
+    """Seed every generator (host and devices) so that runs repeat exactly.
+
+    As in PyTorch, any int in [-2^63, 2^64) is accepted; a negative seed is taken modulo 2^64.
+    """
     global _seed, _host
-    _seed = int(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not -(2**63) <= seed < 2**64:
+        raise ValueError(f"manual_seed: seed must be an int in [-2**63, 2**64), got {seed!r}")
+    _seed = int(seed) % 2**64
     _host = numpy.random.default_rng(_seed)
     _device_generators.clear()
 

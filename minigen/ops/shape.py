@@ -139,7 +139,9 @@ def _axis(axis: Any, ndim: int, function: str) -> int:
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes start_dim..end_dim into one, as torch.flatten."""
-    start, end = start_dim % x.ndim if x.ndim else 0, end_dim % x.ndim if x.ndim else 0
+    start, end = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
     merged = 1
     for n in x.shape[start : end + 1]:
         merged *= n

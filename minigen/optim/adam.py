@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from minigen import backend
-from minigen.optim.optimizer import Optimizer
+from minigen.optim.optimizer import Optimizer, check_non_negative
 
 __all__ = ["Adam", "AdamW"]
 
@@ -44,14 +44,9 @@ class Adam(Optimizer):
         decoupled_weight_decay: bool = False,
     ) -> None:
         name = type(self).__name__
-        if lr < 0:
-            raise ValueError(f"{name}: invalid learning rate lr={lr} (expected >= 0)")
-        if eps < 0:
-            raise ValueError(f"{name}: invalid eps={eps} (expected >= 0)")
+        check_non_negative(name, lr=lr, eps=eps, weight_decay=weight_decay)
         if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
             raise ValueError(f"{name}: invalid betas={betas} (expected two numbers in [0, 1))")
-        if weight_decay < 0:
-            raise ValueError(f"{name}: invalid weight_decay={weight_decay} (expected >= 0)")
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad),
             decoupled_weight_decay=bool(decoupled_weight_decay),

@@ -23,13 +23,23 @@ not depend on object identities and training resumes exactly after loading.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from minigen import backend
 from minigen.tensor import Tensor
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "check_non_negative"]
+
+
+def check_non_negative(optimizer: str, **values: float) -> None:
+    """Each hyper-parameter must be a finite number >= 0 (a NaN learning rate would silently ruin every step)."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf:
+            what = "learning rate lr" if name == "lr" else name
+            raise ValueError(f"{optimizer}: invalid {what}={value!r} (expected a finite number >= 0)")
 
 
 def _is_array(value: Any) -> bool:

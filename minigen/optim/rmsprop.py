@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from minigen import backend
-from minigen.optim.optimizer import Optimizer
+from minigen.optim.optimizer import Optimizer, check_non_negative
 
 __all__ = ["RMSprop"]
 
@@ -40,9 +40,7 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ) -> None:
-        for name, value in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum).items():
-            if value < 0:
-                raise ValueError(f"RMSprop: invalid {name}={value} (expected >= 0)")
+        check_non_negative("RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
         super().__init__(params, defaults)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from minigen.optim.optimizer import Optimizer
+from minigen.optim.optimizer import Optimizer, check_non_negative
 
 __all__ = ["SGD"]
 
@@ -31,12 +31,7 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        if lr < 0:
-            raise ValueError(f"SGD: invalid learning rate lr={lr} (expected >= 0)")
-        if momentum < 0:
-            raise ValueError(f"SGD: invalid momentum={momentum} (expected >= 0)")
-        if weight_decay < 0:
-            raise ValueError(f"SGD: invalid weight_decay={weight_decay} (expected >= 0)")
+        check_non_negative("SGD", lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
