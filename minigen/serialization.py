@@ -7,31 +7,47 @@ A checkpoint is usually a dict such as::
 
 It is stored as a NumPy ``.npz`` archive (a zip of ``.npy`` files) holding
 
-* every array (Tensor, NumPy or CuPy array) as one ``.npy`` entry, named after where it
-  sits in the structure (``model/fc.weight``, ``optimizer/state/0/exp_avg``), copied to
-  the host first;
+* every array (Tensor, NumPy or CuPy array) as one ``.npy`` entry, copied to the host
+  first and named by its number in order of appearance (``0.npy``, ``1.npy``, ...): no
+  part of a key ever becomes a file name, so every string key round-trips (``"a.npy"``
+  next to ``"a"``, ``"a/b"`` next to ``{"a": {"b": ...}}``, NUL, ``""``, any unicode);
 * one more entry, ``__structure__``: the nesting and every plain value (ints of any
   size, floats, bools, strings, None) as a UTF-8 JSON text, stored as a uint8 array.
-  Arrays appear in it as ``{"$tensor": "model/fc.weight"}`` or ``{"$array": ...}``,
-  tuples as ``{"$tuple": [...]}``, and dicts whose keys are not all strings (an
-  optimizer's state is keyed by parameter number) as ``{"$dict": [[key, value], ...]}``.
+  Arrays appear in it as ``{"$tensor": "0"}`` or ``{"$array": "1"}``, tuples as
+  ``{"$tuple": [...]}``, and dicts whose keys are not all strings (an optimizer's state
+  is keyed by parameter number) or that start with ``$`` as ``{"$dict": [[key, value], ...]}``.
+
+The first files named their entries after their place (``model/fc.weight``); the reader
+looks entries up by the name the structure gives, so those files load as before.
 
 Nothing is ever pickled. Unpickling runs whatever code the file names, so a
-downloaded pickle is a program, not data; here the file is read with
-``numpy.load(path, allow_pickle=False)`` and a file holding pickled objects is refused.
+downloaded pickle is a program, not data; entries holding Python objects are refused.
 
-Writing is atomic: the archive goes to a temporary file in the same directory, is
-flushed to disk, then renamed over ``path`` (``os.replace``). A crash or a full disk
-during a save leaves the previous checkpoint intact, never a half-written one.
+Loading trusts nothing the file says: every entry's ``.npy`` header is read first, its
+declared size (shape x item size) must equal the bytes the entry holds, and the sum over
+all entries must not exceed ``max_bytes`` -- by default the size of the file itself,
+since :func:`save` stores arrays uncompressed and so never needs more. A crafted file
+declaring a 4 GB array over 16 bytes, or a zip bomb of compressed zeros, is refused in
+one line before anything is allocated.
+
+Writing is atomic: the archive goes to a temporary file ``.<name>.<pid>.<random>.tmp``
+in the same directory, is flushed to disk, then renamed over ``path`` (``os.replace``).
+A crash, a full disk or Ctrl-C during a save leaves the previous checkpoint intact and
+the temporary removed; a process killed outright leaves its temporary, which
+:func:`remove_stale_temporaries` collects on the next start.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
 import uuid
 import zipfile
+import zlib
+from pathlib import Path
 from typing import Any
 
 import numpy
@@ -39,7 +55,7 @@ import numpy
 from minigen import backend
 from minigen.tensor import Tensor
 
-__all__ = ["CheckpointError", "load", "save"]
+__all__ = ["CheckpointError", "load", "remove_stale_temporaries", "save"]
 
 FORMAT = "minigen-checkpoint"
 VERSION = 1
@@ -48,7 +64,7 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 
 
 class CheckpointError(ValueError):
-    """A file that is not a readable minigen checkpoint (corrupt, truncated, pickled, or another format)."""
+    """A file that is not a readable minigen checkpoint (corrupt, truncated, pickled, oversized, or another format)."""
 
 
 # --------------------------------------------------------------------------- saving
@@ -86,9 +102,20 @@ class _Encoder:
         )
 
     def _encode_key(self, key: Any, path: tuple[Any, ...]) -> Any:
-        if isinstance(key, Tensor) or backend.device_of(key) is not None:
-            raise TypeError(f"save: a dict key at {_describe(path)} is an array; keys must be plain values")
-        return self.encode(key, path)
+        """A dict key as JSON; only plain values and tuples of them, so that it loads back hashable."""
+        if key is None or isinstance(key, bool | int | float | str):
+            return key
+        if isinstance(key, numpy.generic) and key.dtype.kind in "biuf":
+            return key.item()
+        if isinstance(key, tuple):
+            return {"$tuple": [self._encode_key(part, path) for part in key]}
+        kind = (
+            "an array" if isinstance(key, Tensor) or backend.device_of(key) is not None else f"a {type(key).__name__}"
+        )
+        raise TypeError(
+            f"save: a dict key at {_describe(path)} is {kind} ({_short(key)}); keys must be str, int, float, bool, "
+            "None or tuples of these"
+        )
 
     def _add_array(self, array: Any, path: tuple[Any, ...]) -> str:
         host = backend.to_numpy(array)
@@ -97,13 +124,14 @@ class _Encoder:
                 f"save: {_describe(path)} is an array of Python objects (dtype {host.dtype}), "
                 "which could only be stored by pickling; convert it to numbers or strings"
             )
-        name = "/".join(str(part) for part in path) or "root"
-        unique, copy = name, 1
-        while unique in self.arrays or unique == STRUCTURE_KEY:
-            copy += 1
-            unique = f"{name}#{copy}"
-        self.arrays[unique] = host
-        return unique
+        name = str(len(self.arrays))  # a number, never the key: keys live in the JSON structure only
+        self.arrays[name] = host
+        return name
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _describe(path: tuple[Any, ...]) -> str:
@@ -125,12 +153,17 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
 
 
 def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
-    """Write the archive to a temporary file next to ``path``, flush it to disk, then rename it onto ``path``."""
+    """Write the archive to a temporary file next to ``path``, flush it to disk, then rename it onto ``path``.
+
+    On any exception, Ctrl-C included, the temporary is removed and ``path`` is untouched.
+    """
     directory = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
-    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    created = False
     try:
+        # os.open with mode 0o666 lets the umask decide the permissions, as for any new file
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        created = True
         with os.fdopen(descriptor, "wb") as file:
             # what numpy.savez does, but with allow_pickle=False and names that cannot clash with its arguments
             with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -140,10 +173,11 @@ def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
+        created = False
+    finally:
+        if created:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
     with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable (POSIX only)
         directory_descriptor = os.open(directory, os.O_RDONLY)
         try:
@@ -152,60 +186,165 @@ def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
             os.close(directory_descriptor)
 
 
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporaries that interrupted saves to ``path`` left behind; return the paths removed.
+
+    ``path`` is the file :func:`save` writes (its temporaries are ``.<name>.<pid>.<random>.tmp``
+    beside it), or a folder (every such temporary in it). A temporary is stale when the process
+    that wrote it no longer runs, or is older than this process (see
+    :func:`minigen.data.download.remove_stale`); one a live process is still writing is left
+    alone. Call it when a run starts.
+    """
+    from minigen.data.download import remove_stale  # floor 1: the data cache's .part files follow the same rule
+
+    path = Path(path)
+    directory, target = (path, ".+?") if path.is_dir() else (path.parent, re.escape(path.name))
+    # the pid is optional: the first layout was .<name>.<random>.tmp
+    return remove_stale(directory, re.compile(rf"\.{target}\.(?:(?P<pid>\d+)\.)?[0-9a-f]{{8}}\.tmp"))
+
+
 # --------------------------------------------------------------------------- loading
-def load(path: str | os.PathLike[str], device: str = "cpu") -> Any:
+def load(path: str | os.PathLike[str], device: str = "cpu", *, max_bytes: int | None = None) -> Any:
     """Read a checkpoint written by :func:`save`.
 
     Values that were Tensors come back as Tensors on ``device`` ("cpu" or "cuda"),
     whatever device they were saved from; raw NumPy/CuPy arrays come back as NumPy
     arrays; ints (of any size), floats, bools, strings, None, tuples and dict keys
-    come back as they were. Raises :class:`CheckpointError` for a file that is not a
-    checkpoint, is truncated or corrupt, or holds pickled objects.
+    come back as they were.
+
+    ``max_bytes``: the most memory the file's arrays may take, checked against the sizes
+    their headers declare before anything is allocated. None (the default) allows the size
+    of the file on disk, which is all a file written by :func:`save` (uncompressed) can
+    need; pass more to read a compressed ``.npz`` you trust.
+
+    Raises :class:`CheckpointError` (one line) for a file that is not a checkpoint, is
+    truncated, corrupt or malformed, holds pickled objects, or declares arrays larger
+    than the data it holds or than ``max_bytes``.
     """
     path = os.fspath(path)
     target = backend.get_device(device)  # fail early, and clearly, for an unusable device
     with open(path, "rb") as file:  # FileNotFoundError names the path
         signature = file.read(len(ZIP_SIGNATURE))
+        file_size = os.fstat(file.fileno()).st_size
     if signature != ZIP_SIGNATURE:
         raise CheckpointError(f"{path} is not a minigen checkpoint: not an .npz (zip) archive")
-    arrays = _read_arrays(path)
+    limit = file_size if max_bytes is None else int(max_bytes)
+    arrays = _read_arrays(path, limit, "the file's size" if max_bytes is None else "max_bytes")
     if STRUCTURE_KEY not in arrays:
         raise CheckpointError(f"{path} is an .npz archive but not a minigen checkpoint (no {STRUCTURE_KEY} entry)")
     try:
         header = json.loads(arrays.pop(STRUCTURE_KEY).tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CheckpointError(f"{path}: the {STRUCTURE_KEY} entry is corrupt ({error})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # ValueError: bad JSON, a 5,000-digit int
+        raise CheckpointError(f"{path}: the {STRUCTURE_KEY} entry is corrupt ({_one_line(error)})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT or "root" not in header:
         raise CheckpointError(f"{path}: the {STRUCTURE_KEY} entry is not a {FORMAT} header")
     if header.get("version") != VERSION:
         raise CheckpointError(
-            f"{path}: checkpoint format version {header.get('version')}, this minigen reads {VERSION}"
+            f"{path}: checkpoint format version {header.get('version')!r}, this minigen reads {VERSION}"
         )
-    return _Decoder(path, arrays, target).decode(header["root"])
-
-
-def _read_arrays(path: str) -> dict[str, numpy.ndarray]:
-    """Every entry of the archive, read with ``allow_pickle=False``; errors name the file."""
     try:
-        with numpy.load(path, allow_pickle=False) as archive:
-            arrays = {}
-            for name in archive.files:
-                try:
-                    arrays[name] = archive[name]
-                except ValueError as error:
-                    if "allow_pickle" in str(error):
-                        raise CheckpointError(
-                            f"{path}: entry {name!r} holds pickled Python objects (an object array); minigen "
-                            "never unpickles, since unpickling can run arbitrary code. Save plain arrays instead"
-                        ) from None
-                    raise
-            return arrays
+        return _Decoder(path, arrays, target).decode(header["root"])
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as error:
+        if isinstance(error, CheckpointError):
+            raise
+        raise CheckpointError(
+            f"{path}: the {STRUCTURE_KEY} entry is malformed ({type(error).__name__}: {_one_line(error)})"
+        ) from None
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:300]
+
+
+# what a damaged archive raises; RuntimeError: an encrypted entry, NotImplementedError: a compression method we lack
+_UNREADABLE = (
+    zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, RuntimeError, NotImplementedError,
+)  # fmt: skip
+
+
+class _Entry:
+    """One ``.npy`` member of the archive, as its header declares it."""
+
+    def __init__(
+        self, info: zipfile.ZipInfo, shape: tuple[int, ...], fortran: bool, dtype: numpy.dtype, offset: int
+    ) -> None:
+        self.info, self.shape, self.fortran, self.dtype, self.offset = info, shape, fortran, dtype, offset
+        self.nbytes = math.prod(shape) * dtype.itemsize
+        self.cost = math.prod(shape) * max(dtype.itemsize, 1)  # what it takes in memory, even for 0-byte items
+
+
+def _read_arrays(path: str, limit: int, limit_name: str) -> dict[str, numpy.ndarray]:
+    """Every ``.npy`` entry of the archive, by name without ``.npy``; errors name the file.
+
+    Every header is read and checked -- no object dtype, the declared size equal to the
+    entry's size, all sizes together within ``limit`` -- before any array is allocated.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename[: -len(".npy")]: info for info in archive.infolist()
+                       if info.filename.endswith(".npy")}  # fmt: skip
+            entries = {name: _read_header(archive, path, name, info) for name, info in members.items()}
+            total = sum(entry.cost for entry in entries.values())
+            if total > limit:
+                largest = max(entries, key=lambda name: entries[name].cost)
+                raise CheckpointError(
+                    f"{path}: its arrays would take {total} bytes in memory (the largest, {largest!r}, "
+                    f"{entries[largest].cost}), more than the {limit} bytes allowed ({limit_name}); "
+                    "pass load(..., max_bytes=...) to read a compressed archive you trust"
+                )
+            return {name: _read_data(archive, entry) for name, entry in entries.items()}
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
+    except _UNREADABLE as error:
         raise CheckpointError(
-            f"{path} is truncated or corrupt, not a readable checkpoint ({type(error).__name__}: {error})"
+            f"{path} is truncated or corrupt, not a readable checkpoint ({type(error).__name__}: {_one_line(error)})"
         ) from None
+
+
+def _read_header(archive: zipfile.ZipFile, path: str, name: str, info: zipfile.ZipInfo) -> _Entry:
+    """The shape, order and dtype an entry declares, checked against the bytes it holds."""
+    with archive.open(info) as member:
+        version = numpy.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran, dtype = numpy.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, fortran, dtype = numpy.lib.format.read_array_header_2_0(member)
+        else:
+            raise CheckpointError(f"{path}: entry {name!r} is a .npy of version {version}, expected 1.0 or 2.0")
+        offset = member.tell()
+    if dtype.hasobject:
+        raise CheckpointError(
+            f"{path}: entry {name!r} holds pickled Python objects (an object array); minigen "
+            "never unpickles, since unpickling can run arbitrary code. Save plain arrays instead"
+        )
+    if any(size < 0 for size in shape):
+        raise CheckpointError(f"{path}: entry {name!r} declares the shape {shape}, expected sizes >= 0")
+    entry = _Entry(info, shape, fortran, dtype, offset)
+    if entry.nbytes != info.file_size - offset:
+        raise CheckpointError(
+            f"{path}: entry {name!r} declares a {dtype} array of shape {shape} ({entry.nbytes} bytes), "
+            f"but holds {info.file_size - offset} bytes of data"
+        )
+    return entry
+
+
+def _read_data(archive: zipfile.ZipFile, entry: _Entry) -> numpy.ndarray:
+    """The entry's array, read straight into one buffer of the size already checked."""
+    order = "F" if entry.fortran else "C"
+    if entry.nbytes == 0:
+        return numpy.empty(entry.shape, dtype=entry.dtype, order=order)
+    raw = numpy.empty(entry.nbytes, dtype=numpy.uint8)
+    with archive.open(entry.info) as member:
+        member.seek(entry.offset)
+        view, done = memoryview(raw), 0
+        while done < entry.nbytes:
+            count = member.readinto(view[done:])
+            if not count:
+                raise EOFError(f"entry {entry.info.filename!r} ends after {done} of {entry.nbytes} bytes")
+            done += count
+        if member.read(1):  # also lets zipfile check the CRC at the end
+            raise ValueError(f"entry {entry.info.filename!r} holds more than {entry.nbytes} bytes")
+    return raw.view(entry.dtype).reshape(entry.shape, order=order)
 
 
 class _Decoder:
@@ -231,7 +370,7 @@ class _Decoder:
             return {self.decode(key): self.decode(value) for key, value in node["$dict"]}
         return {key: self.decode(value) for key, value in node.items()}
 
-    def _array(self, name: str) -> numpy.ndarray:
-        if name not in self.arrays:
-            raise CheckpointError(f"{self.path}: the structure refers to array {name!r}, which the archive lacks")
+    def _array(self, name: Any) -> numpy.ndarray:
+        if not isinstance(name, str) or name not in self.arrays:
+            raise CheckpointError(f"{self.path}: the structure refers to array {_short(name)}, which the archive lacks")
         return self.arrays[name]

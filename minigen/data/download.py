@@ -10,6 +10,9 @@ copy of ``filename``:
    file in the cache folder and is hashed while it streams; only a file
    whose checksum matches is renamed into place with ``os.replace``, which is
    atomic, so a crash never leaves a truncated file under the real name.
+   The temporary is ``.<filename>.<pid>.<random>.part``; it is removed on any
+   error or Ctrl-C, and one left by a killed process is removed by the next
+   download of the same file (:func:`remove_stale_partials`).
 3. If every mirror fails, raise :class:`DownloadError`, whose one-line
    message names the file, each URL tried and why it failed, and where to
    put the file by hand.
@@ -21,20 +24,28 @@ Only the standard library's urllib is used.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import sys
-import tempfile
+import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["DownloadError", "data_dir", "fetch", "file_checksum", "parse_checksum"]
+__all__ = [
+    "DownloadError", "data_dir", "fetch", "file_checksum", "parse_checksum", "remove_stale", "remove_stale_partials",
+]  # fmt: skip
 
 CHUNK_SIZE = 1 << 20
 DEFAULT_TIMEOUT_S = 60.0
 HASH_ALGORITHMS = ("md5", "sha256")
+# A temporary whose writer may still run is left alone until untouched for this long (pids get reused).
+STALE_AFTER_S = 3600.0
+_IMPORTED = time.time()
 
 
 class DownloadError(RuntimeError):
@@ -77,21 +88,99 @@ def _download_verified(url: str, target: Path, algorithm: str, expected: str, ti
     """Stream ``url`` into a temp file next to ``target``; move it into place if the checksum matches.
 
     Raises OSError (urllib's errors are OSErrors) or ValueError for a checksum mismatch;
-    in both cases no temporary file is left behind.
+    in both cases, and on Ctrl-C, no temporary file is left behind.
     """
     digest = hashlib.new(algorithm, usedforsecurity=False)
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".part")
+    temporary = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part"
+    created = False
     try:
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        created = True
         with os.fdopen(handle, "wb") as temp_file, urllib.request.urlopen(url, timeout=timeout) as response:
             while chunk := response.read(CHUNK_SIZE):
                 digest.update(chunk)
                 temp_file.write(chunk)
         if digest.hexdigest() != expected:
             raise ValueError(f"checksum mismatch: got {algorithm}:{digest.hexdigest()}")
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+        os.replace(temporary, target)
+        created = False
+    finally:
+        if created:
+            temporary.unlink(missing_ok=True)
+
+
+def remove_stale_partials(target: str | os.PathLike) -> list[Path]:
+    """Delete the ``.part`` files that killed downloads of ``target`` left beside it; return those removed.
+
+    Matches ``.<name>.<pid>.<random>.part`` and the earlier ``<name>.<random>.part``; see :func:`remove_stale`.
+    """
+    target = Path(target)
+    name = re.escape(target.name)
+    return remove_stale(
+        target.parent, re.compile(rf"\.{name}\.(?P<pid>\d+)\.[0-9a-f]{{8}}\.part|{name}\.[a-z0-9_]{{8}}\.part")
+    )
+
+
+def remove_stale(directory: str | os.PathLike, pattern: re.Pattern[str]) -> list[Path]:
+    """Delete the files in ``directory`` whose names match ``pattern`` and that no live process is writing.
+
+    ``pattern`` may capture the writer's process id as the group ``pid``. A file is stale when
+    that process no longer runs, when it is this process's id but the file is older than this
+    process (a container restarts its program with the same pid), when nothing has written to it
+    for :data:`STALE_AFTER_S` seconds (pids are reused), or, with no pid in its name, when it is
+    older than this process. Returns the paths removed, sorted; a missing folder removes nothing.
+    """
+    directory = Path(directory)
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        path = directory / name
+        pid = match.groupdict().get("pid")
+        if _is_stale(path, int(pid) if pid else None):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _is_stale(path: Path, pid: int | None) -> bool:
+    try:
+        modified = path.stat().st_mtime
+    except OSError:
+        return False
+    if pid is None or pid <= 0 or pid == os.getpid():
+        return modified < _process_started() - 1.0  # /proc gives the start to within a second
+    return modified < time.time() - STALE_AFTER_S or not _process_exists(pid)
+
+
+def _process_exists(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there: rely on the file's age instead
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it runs, as another user
+        return True
+    return True
+
+
+def _process_started() -> float:
+    """When this process started (Linux: from /proc), else when this module was imported."""
+    try:
+        with open("/proc/self/stat") as file:
+            fields = file.read().rpartition(")")[2].split()  # after the command name, fields 3, 4, ...
+        with open("/proc/stat") as file:
+            booted = next(int(line.split()[1]) for line in file if line.startswith("btime"))
+        return booted + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time in ticks after boot
+    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
+        return _IMPORTED
 
 
 def fetch(
@@ -119,6 +208,7 @@ def fetch(
         print(f"minigen: cached {target} fails its {algorithm} check; fetching it again", file=sys.stderr)
         target.unlink()
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(target)  # what killed downloads of this file left behind
 
     failures = []
     for mirror in mirrors:

@@ -338,9 +338,17 @@ class Module:
         """Copy values into the parameters and buffers, in place, on their device and in their dtype.
 
         Values may be minigen Tensors, NumPy or CuPy arrays, numbers, or torch tensors.
-        A shape mismatch is always an error; missing and unexpected keys are an error when
-        ``strict`` (the message lists all three kinds), else they are returned.
+        A shape mismatch, or a value that is not numbers (strings, objects, complex into a
+        real tensor, a ragged list), is always an error; missing and unexpected keys are an
+        error when ``strict`` (the message lists every kind, as PyTorch's does), else they are
+        returned as ``(missing_keys, unexpected_keys)``. Everything is checked before anything
+        is copied, so an error leaves the module as it was.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict expects a mapping of names to arrays (a state dict), "
+                f"got {type(state_dict).__name__}"
+            )
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
@@ -348,8 +356,19 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            array = _host_array(state_dict[key])
-            if tuple(array.shape) != target.shape:
+            try:
+                array = _host_array(state_dict[key])
+            except (TypeError, ValueError) as error:  # a ragged list, a torch dtype NumPy lacks
+                mismatched.append(f"cannot read {key}: {' '.join(str(error).split())}")
+                continue
+            dtype = getattr(array, "dtype", None)
+            kind = getattr(dtype, "kind", "O")
+            if kind not in "biuf" and not (kind == "c" and numpy.dtype(target.dtype).kind == "c"):
+                mismatched.append(
+                    f"dtype mismatch for {key}: copying a value of dtype {dtype} from the state dict, "
+                    f"the dtype in the current model is {target.dtype}"
+                )
+            elif tuple(array.shape) != target.shape:
                 mismatched.append(
                     f"size mismatch for {key}: copying a value of shape {tuple(array.shape)} from the state dict, "
                     f"the shape in the current model is {target.shape}"

@@ -16,11 +16,20 @@ checkpoint. It holds plain arrays, numbers and strings (no pickles):
                it is inside the current epoch)
 "history"      every step's losses, for the loss curves
 =============  ==============================================================
+
+A checkpoint may come from elsewhere, so loading trusts none of it: the archive's
+arrays are size-checked before allocation (:func:`minigen.serialization.load`), the
+saved config must hold values of the right types that :meth:`TrainConfig.resolved`
+accepts, with ``latent_dim`` at most :data:`MAX_LATENT_DIM`, before any model is
+built from it, and the weights' names and shapes must match the built model's before
+any is copied. Each failure is one :class:`ConfigError` line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +39,20 @@ from minigen import serialization
 
 from .config import ConfigError, TrainConfig
 
-__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_NAME", "load_checkpoint", "model_from_checkpoint", "save_checkpoint"]
+__all__ = [
+    "CHECKPOINT_FORMAT", "CHECKPOINT_NAME", "MAX_LATENT_DIM", "load_checkpoint", "model_from_checkpoint",
+    "remove_stale_temporaries", "save_checkpoint",
+]  # fmt: skip
 
 CHECKPOINT_FORMAT = "minigen-train/1"
 CHECKPOINT_NAME = "checkpoint.npz"
+# The largest latent_dim a checkpoint may ask for: the models' weights grow with it (the DCGAN's and CNN
+# generator's first layers by ~4,000-6,000 floats per unit, ~100 MB at 4096), and a hostile 10**9 must fail here.
+MAX_LATENT_DIM = 4096
+
+# Ctrl-C and crashes remove their temporary; a killed process leaves one, which this collects:
+# remove_stale_temporaries(out / CHECKPOINT_NAME) when a run starts.
+remove_stale_temporaries = serialization.remove_stale_temporaries
 
 
 def save_checkpoint(path: str | Path, *, config: TrainConfig, model: Any, optimizers: dict[str, Any], epoch: int,
@@ -64,7 +83,8 @@ def _text(value: Any) -> str:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`; ``config`` and ``rng`` come back decoded.
 
-    Raises :class:`ConfigError` (one line) when the file is missing, unreadable or not a training checkpoint.
+    Raises :class:`ConfigError` (one line) when the file is missing, unreadable, not a training
+    checkpoint, or holds a config that is out of range (see the module docstring).
     """
     path = Path(path)
     if not path.is_file():
@@ -80,21 +100,53 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         state["config"] = TrainConfig.from_json(_text(state["config"]))
         state["rng"] = json.loads(_text(state["rng"]))
         state["epoch"], state["step"] = int(state["epoch"]), int(state["step"])
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ConfigError(f"checkpoint {path} is damaged: {type(error).__name__}: {error}") from None
+    _check_config(state["config"], path)
     return state
 
 
+def _check_config(config: TrainConfig, path: Path) -> None:
+    """Refuse a saved config that could not have been trained, before anything is built from it."""
+    hints = typing.get_type_hints(TrainConfig)
+    for field in dataclasses.fields(TrainConfig):
+        value, hint = getattr(config, field.name), hints[field.name]
+        allowed = typing.get_args(hint) or (hint,)
+        if float in allowed:
+            allowed = (*allowed, int)  # JSON writes 1.0 as 1 when a person edits it
+        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
+            names = [kind.__name__ for kind in allowed if kind is not type(None)]
+            expected = " or ".join(names) + (" or None" if type(None) in allowed else "")
+            raise ConfigError(f"checkpoint {path} has {field.name}={_short(value)}, expected {expected}")
+    if config.latent_dim is not None and not 1 <= config.latent_dim <= MAX_LATENT_DIM:
+        raise ConfigError(
+            f"checkpoint {path} has latent_dim={config.latent_dim}, expected None or an int in [1, {MAX_LATENT_DIM}]"
+        )
+    try:
+        config.resolved()
+    except ConfigError as error:
+        raise ConfigError(f"checkpoint {path} has an unusable config: {error}") from None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def model_from_checkpoint(state: dict[str, Any], image_shape: tuple[int, int, int], device: str = "cpu") -> Any:
-    """Build the checkpoint's model for ``image_shape`` and load its weights (a ConfigError on mismatch)."""
+    """Build the checkpoint's model for ``image_shape`` and load its weights (a ConfigError on mismatch).
+
+    ``state`` comes from :func:`load_checkpoint`, whose config checks bound what is built here;
+    every weight's name and shape is compared with the built model's before any is copied.
+    """
     from minigen.models import build_model
 
     config = state["config"]
     kwargs = {} if config.latent_dim is None else {"latent_dim": config.latent_dim}
     model = build_model(config.model, image_shape, **kwargs)
     try:
-        model.load_state_dict(state["model"])
-    except (RuntimeError, KeyError, ValueError) as error:
-        first = str(error).replace("\n\t", " ").replace("\n", " ")
+        model.load_state_dict(state["model"])  # checks every key and shape first, then copies
+    except (RuntimeError, KeyError, ValueError, TypeError) as error:
+        first = " ".join(str(error).replace(":\n\t", ": ").replace("\n\t", "; ").split())
         raise ConfigError(f"the checkpoint's weights do not fit a {config.model!r} model: {first}") from None
     return model.to(device)
