@@ -5,10 +5,23 @@
     minigen train vae --resume             # continue runs/vae from its checkpoint
     minigen sample runs/vae/checkpoint.npz --n 64 --out grid.png
     minigen info                           # version, backend, GPU, data cache
+    minigen --version
 
-``python -m minigen ...`` is the same command. Mistakes in the arguments (an
-unknown model or dataset, ``--device cuda`` without a GPU, an unreadable or
-mismatched checkpoint) print one line on stderr and exit with status 2.
+``python -m minigen ...`` is the same command. Every error is one line on
+stderr, ``minigen: error: <what>: <value> (<expected>)``, never a traceback:
+
+* exit status 2: the command cannot run as given (a bad or useless option, an
+  unknown model or dataset, ``--device cuda`` without a GPU, an unreadable or
+  mismatched checkpoint, an ``--out`` that holds a run or cannot be written);
+* exit status 1: the run failed (a NaN or inf loss, a download that failed, a
+  file that could not be written midway);
+* exit status 130 after Ctrl-C and 143 after SIGTERM (128 + the signal's
+  number, as a shell reports a process killed by it): training saved a
+  checkpoint first and says so.
+
+Nothing is overwritten unless asked: ``train --out DIR`` refuses a folder that
+holds a run (``--resume`` continues it, ``--force`` starts afresh over it), and
+``sample --out FILE`` refuses an existing file (``--force`` replaces it).
 """
 
 from __future__ import annotations
@@ -16,33 +29,74 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.metadata
+import os
 import platform
+import re
+import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 __all__ = ["main"]
 
 MODEL_NAMES = ("gan", "dcgan", "vae", "conv-vae", "cnn-mse")
 DATASET_NAMES = ("mnist-embedded", "mnist", "fashion-mnist", "cifar10")
+EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130; SIGTERM gives 128 + 15 = 143
+MAX_SAMPLES = 1024  # a 32 x 32 grid: more images than that are too small to see in one picture
+
+
+def _argparse_message(message: str, prog: str) -> str:
+    """argparse's error message in the form ``<what>: <value> (<expected>; see PROG --help)``."""
+    patterns = (
+        (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", "{0}: {1} (expected one of {2}"),
+        (r"argument (\S+): invalid int value: (.*)", "{0}: {1} (expected an int"),
+        (r"argument (\S+): invalid float value: (.*)", "{0}: {1} (expected a number"),
+        (r"argument (\S+): expected one argument", "{0}: nothing (expected a value after it"),
+        (r"argument (\S+): ignored explicit argument (.*)", "{0}: {1} (expected no value"),
+        (r"the following arguments are required: (.*)", "missing argument: {0} (required"),
+        (r"unrecognized arguments: (.*)", "unrecognized argument: {0} (not an option of this command"),
+    )
+    for pattern, form in patterns:
+        match = re.fullmatch(pattern, message.strip())
+        if match:
+            groups = [group.replace("{train,sample,info}", "command") for group in match.groups()]
+            return f"{form.format(*groups)}; see {prog} --help)"
+    return f"{message} (see {prog} --help)"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line on stderr (no usage block), exit status 2."""
+    """argparse, but an error is one line on stderr (``minigen: error: ...``, no usage block), exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"minigen: error: {_argparse_message(message, self.prog)}\n")
 
 
-def _fail(message: str, status: int = EXIT_USAGE) -> int:
+def _fail(message: object, status: int = EXIT_USAGE) -> int:
     print(f"minigen: error: {' '.join(str(message).split())}", file=sys.stderr)
     return status
 
 
+def _flag(option: str) -> str:
+    """A TrainConfig field as the command line spells it: ``batch_size`` -> ``--batch-size``."""
+    return option if option.isupper() else "--" + option.replace("_", "-")
+
+
+def _config_error(error: Exception) -> str:
+    """A ConfigError's message, with the field it starts with written as the option (``--batch-size: ...``)."""
+    message, option = str(error), getattr(error, "option", None)
+    if option and message.startswith(f"{option}:"):
+        return _flag(option) + message[len(option) :]
+    return message
+
+
 def build_parser() -> argparse.ArgumentParser:
+    import minigen
+
     parser = _Parser(prog="minigen", description="Train and sample GANs and VAEs built from scratch on NumPy/CuPy.")
+    parser.add_argument("--version", action="version", version=f"minigen {minigen.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="{train,sample,info}", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model; writes samples, curves, metrics and a checkpoint",
@@ -53,18 +107,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="mnist-embedded ships with minigen (offline); the others are downloaded once")
     train.add_argument("--epochs", type=int, help="number of epochs (per-model default)")
     train.add_argument("--batch-size", type=int, help="images per batch (per-model default)")
-    train.add_argument("--lr", type=float, help="Adam learning rate (gan 1e-3, dcgan 2e-4, VAEs 1e-3)")
-    train.add_argument("--device", default="cpu", help="cpu or cuda (needs CuPy and an NVIDIA GPU)")
-    train.add_argument("--seed", type=int, default=0, help="seeds weights, noise and batch order (default 0)")
+    train.add_argument("--lr", type=float,
+                       help="Adam learning rate (gan 1e-3, dcgan 2e-4, VAEs 1e-3); may change with --resume")
+    train.add_argument("--device", help="cpu (default) or cuda (needs CuPy and an NVIDIA GPU)")
+    train.add_argument("--seed", type=int, help="seeds weights, noise and batch order (default 0)")
     train.add_argument("--out", help="output folder (default runs/MODEL)")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
-    train.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term (default 1)")
-    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli",
-                       help="VAE: BCE (bernoulli, default) or MSE (gaussian) reconstruction")
-    train.add_argument("--label-smoothing", type=float,
-                       help="GAN: real label 1 - S for the discriminator (0.1 gives 0.9; default 0.1 for gan, 0 dcgan)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from OUT/checkpoint.npz (--epochs, --lr may change)")
+    train.add_argument("--force", action="store_true", help="start afresh in an OUT that holds a run, replacing it")
+    train.add_argument("--beta", type=float, help="vae, conv-vae: weight of the KL term (default 1)")
+    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"),
+                       help="vae, conv-vae: BCE (bernoulli, default) or MSE (gaussian) reconstruction")
+    train.add_argument("--label-smoothing", type=float, help="gan, dcgan: real label 1 - S for the discriminator "
+                       "(0.1 gives 0.9; default 0.1 for gan, 0 dcgan)")
     train.add_argument("--latent-dim", type=int, help="size of z (model default)")
-    train.add_argument("--log-every", type=int, default=10, help="steps between two loss transfers (default 10)")
+    train.add_argument("--log-every", type=int, help="steps between two loss transfers (default 10)")
     train.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard (needs tensorboardX)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     # for tests and quick trials, not shown in --help
@@ -73,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="draw a grid of new images from a checkpoint")
     sample.add_argument("checkpoint", help="a checkpoint.npz written by minigen train")
-    sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
-    sample.add_argument("--out", default="grid.png", help="PNG to write (default grid.png)")
+    sample.add_argument("--n", type=int, default=64, help=f"number of images, 1 to {MAX_SAMPLES} (default 64)")
+    sample.add_argument("--out", default="grid.png", help="PNG file to write (default grid.png)")
+    sample.add_argument("--force", action="store_true", help="replace --out if it exists")
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
     sample.add_argument("--device", default="cpu", help="cpu or cuda")
 
@@ -86,23 +144,57 @@ def _train(args: argparse.Namespace) -> int:
     from minigen.data import DownloadError
     from minigen.train import ConfigError, NonFiniteLossError, TrainConfig, Trainer, TrainingInterrupted
 
+    # Options left out are None here (argparse's defaults are None), so that TrainConfig resolves the defaults
+    # and can tell a given option from an absent one (an option a model does not use is refused only if given).
     fields = {field.name for field in dataclasses.fields(TrainConfig)}
-    config = TrainConfig(**{name: value for name, value in vars(args).items() if name in fields})
+    config = TrainConfig(**{name: value for name, value in vars(args).items() if name in fields and value is not None})
     try:
         trainer = Trainer(config, progress=False if args.no_progress else None)
     except ConfigError as error:
-        return _fail(error)
+        return _fail(_config_error(error))
     except DownloadError as error:  # offline, or every mirror failed: says which file and where to put it
-        return _fail(error, status=1)
+        return _fail(f"--dataset: {config.dataset} ({error})", status=EXIT_FAILED)
     try:
         trainer.fit()
     except NonFiniteLossError as error:
-        return _fail(error, status=1)
+        return _fail(error, status=EXIT_FAILED)
+    except ConfigError as error:  # e.g. a corrupt metrics.jsonl met while resuming
+        return _fail(_config_error(error))
     except TrainingInterrupted as interrupt:
         print(f"minigen: {interrupt}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 128 + interrupt.signum
+    except OSError as error:  # the disk filled up, the folder was removed, ...
+        return _fail(f"--out: {trainer.out} (cannot write {error.filename or 'there'}: {error.strerror or error})",
+                     status=EXIT_FAILED)  # fmt: skip
     print(f"done: samples, losses.png, metrics.jsonl and checkpoint.npz are in {trainer.out}")
     return 0
+
+
+def _check_sample_args(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``sample``'s arguments (a one-line message), or None."""
+    checkpoint, out = Path(args.checkpoint), Path(args.out)
+    if not 1 <= args.n <= MAX_SAMPLES:
+        return f"--n: {args.n} (expected an int from 1 to {MAX_SAMPLES})"
+    if not 0 <= args.seed < 2**32:
+        return f"--seed: {args.seed} (expected an int in [0, 2**32))"
+    if checkpoint.is_dir():
+        hint = f"; did you mean {checkpoint / 'checkpoint.npz'}?" if (checkpoint / "checkpoint.npz").is_file() else ""
+        return f"checkpoint: {checkpoint} (a folder, expected a checkpoint.npz file{hint})"
+    if not checkpoint.is_file():
+        return f"checkpoint: {checkpoint} (no such file; expected a checkpoint.npz written by minigen train)"
+    if out.suffix.lower() != ".png":
+        return f"--out: {out} (expected a file name ending in .png: the grid is written as a PNG)"
+    if out.is_dir():
+        return f"--out: {out} (a folder, expected a .png file name)"
+    if out.exists() and not args.force:
+        return f"--out: {out} (already exists; use --force to replace it)"
+    if out.parent.exists() and not out.parent.is_dir():
+        return f"--out: {out} ({out.parent} is a file, not a folder)"
+    if not out.parent.is_dir():
+        return f"--out: {out} (its folder {out.parent} does not exist)"
+    if not os.access(out.parent, os.W_OK):
+        return f"--out: {out} (cannot write in {out.parent}: permission denied)"
+    return None
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -110,24 +202,34 @@ def _sample(args: argparse.Namespace) -> int:
     from minigen import backend
     from minigen.train import ConfigError, image_shape_for, load_checkpoint, model_from_checkpoint, save_image_grid
 
-    if args.n < 1:
-        return _fail(f"--n must be >= 1, got {args.n}")
+    problem = _check_sample_args(args)
+    if problem:
+        return _fail(problem)
     try:
         backend.get_device(args.device)
+    except ValueError:
+        return _fail(f"--device: {args.device} (unknown device; expected cpu or cuda)")
+    except RuntimeError as error:
+        return _fail(f"--device: {args.device} ({error})")
+    try:
         state = load_checkpoint(args.checkpoint)
         config = state["config"]
         model = model_from_checkpoint(state, image_shape_for(config.model, config.dataset), args.device)
-    except (ConfigError, RuntimeError, ValueError) as error:
-        return _fail(error)
+    except (ConfigError, RuntimeError, ValueError, KeyError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        prefix = f"cannot read checkpoint {args.checkpoint}: "
+        reason = "cannot read it: " + reason[len(prefix) :] if reason.startswith(prefix) else reason
+        return _fail(f"checkpoint: {args.checkpoint} ({reason})")
     model.eval()
     minigen.manual_seed(args.seed)
     images = model.sample(args.n).numpy()
-    title = f"{config.model}, {config.dataset}, epoch {state['epoch']}"
+    done = f"epoch {state['epoch']}" + (f", step {state['step']}" if "step" in state else "")
+    title = f"{config.model}, {config.dataset}, {done}"
     try:
         save_image_grid(images, args.out, model.data_range, title=title)
     except OSError as error:
-        return _fail(f"cannot write {args.out}: {error.strerror or error}")
-    print(f"wrote {args.n} samples of {config.model} ({title}) to {args.out}")
+        return _fail(f"--out: {args.out} (cannot write it: {error.strerror or error})", status=EXIT_FAILED)
+    print(f"wrote {len(images)} samples from {args.checkpoint} ({title}) to {args.out}, a PNG grid")
     return 0
 
 

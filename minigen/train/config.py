@@ -4,20 +4,37 @@ Every option the ``minigen train`` command takes is a field here. Fields left
 as ``None`` take the model's default from :data:`DEFAULTS`, chosen so that each
 model trains in about a minute on a 2-core CPU on the embedded MNIST and
 produces recognisable samples (more epochs make them better).
+
+A bad setting raises :class:`ConfigError`, whose message reads
+``<setting>: <value> (<what was expected>)``; ``.option`` names the field (the
+command line shows it as ``--batch-size`` for ``batch_size``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULTS", "ConfigError", "TrainConfig"]
+__all__ = ["DEFAULTS", "MAX_LATENT_DIM", "MODEL_OPTIONS", "ConfigError", "TrainConfig"]
 
 
 class ConfigError(ValueError):
-    """A bad setting or an unusable checkpoint: the command reports it in one line and exits with status 2."""
+    """A bad setting or an unusable checkpoint: the command reports it in one line and exits with status 2.
+
+    ``option``: the :class:`TrainConfig` field the message starts with (``"batch_size: 0 (...)"``), or None.
+    """
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def bad_setting(name: str, value: Any, expected: str) -> ConfigError:
+    """The error for setting ``name``: ``"name: value (expected)"``."""
+    return ConfigError(f"{name}: {value} ({expected})", option=name)
 
 
 # Per model: epochs, batch size, learning rate (and, for GANs, one-sided label smoothing) of a short run on the
@@ -35,10 +52,19 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "cnn-mse": {"epochs": 3, "batch_size": 64, "lr": 1e-3},
 }
 
-# Settings that change the numbers a run produces: a resumed run must keep them.
+# Settings that change the numbers a run produces: a resumed run must keep them. (The learning rate and the
+# number of epochs may change on resume: a run whose loss became NaN continues from its last checkpoint with a
+# lower --lr; metrics.jsonl records each epoch's lr.)
 FIXED_ON_RESUME = (
-    "model", "dataset", "batch_size", "lr", "seed", "latent_dim", "beta", "likelihood", "label_smoothing", "subset",
+    "model", "dataset", "batch_size", "seed", "latent_dim", "beta", "likelihood", "label_smoothing", "subset",
 )  # fmt: skip
+
+# Settings that only some kinds of model use (``model.kind``); giving one to another model is an error.
+MODEL_OPTIONS: dict[str, tuple[str, ...]] = {"beta": ("vae",), "likelihood": ("vae",), "label_smoothing": ("gan",)}
+# The largest latent_dim a run may use: the models' weights grow with it (the DCGAN's and CNN generator's first
+# layers by ~4,000-6,000 floats per unit, ~100 MB at 4096); a checkpoint asking for 10**9 is refused before building.
+MAX_LATENT_DIM = 4096
+SEED_LIMIT = 2**32  # seeds are ints in [0, 2**32): NumPy refuses negative ones, CuPy's generators take 32 bits
 
 
 @dataclass
@@ -51,11 +77,14 @@ class TrainConfig:
     device:          "cpu" or "cuda".
     seed:            seeds the weights, the noise and the batch order: same seed, same run.
     out:             folder for samples, curves, metrics and the checkpoint (default ``runs/MODEL``).
-    resume:          continue from ``out/checkpoint.npz``.
-    beta:            weight of the KL term of a VAE (1: the ELBO; > 1: a beta-VAE).
-    likelihood:      a VAE's reconstruction term: "bernoulli" (BCE summed over pixels) or "gaussian" (MSE).
+    resume:          continue from ``out/checkpoint.npz`` (``epochs`` and ``lr`` may be changed).
+    force:           start afresh in an ``out`` that already holds a run, replacing it (without it, that
+                     is an error: nothing is overwritten unless asked).
+    beta:            weight of the KL term of a VAE (1: the ELBO; > 1: a beta-VAE); None: 1. VAEs only.
+    likelihood:      a VAE's reconstruction term: "bernoulli" (BCE summed over pixels, the default) or
+                     "gaussian" (MSE). VAEs only.
     label_smoothing: a GAN's real label is 1 - label_smoothing for the discriminator (0.1 gives 0.9);
-                     None takes the model's default (0.1 for "gan", else 0).
+                     None takes the model's default (0.1 for "gan", else 0). GANs only.
     latent_dim:      None keeps the model's default size of z.
     log_every:       steps between two transfers of the losses from the device to the host.
     tensorboard:     also log to ``out/tensorboard`` (needs tensorboardX).
@@ -72,8 +101,9 @@ class TrainConfig:
     seed: int = 0
     out: str | None = None
     resume: bool = False
-    beta: float = 1.0
-    likelihood: str = "bernoulli"
+    force: bool = False
+    beta: float | None = None
+    likelihood: str | None = None
     label_smoothing: float | None = None
     latent_dim: int | None = None
     log_every: int = 10
@@ -87,9 +117,9 @@ class TrainConfig:
         from minigen.models import MODELS
 
         if self.model not in MODELS:
-            raise ConfigError(f"unknown model {self.model!r}; expected one of {', '.join(MODELS)}")
+            raise bad_setting("model", self.model, f"unknown model; expected one of {', '.join(MODELS)}")
         if self.dataset not in DATASET_NAMES:
-            raise ConfigError(f"unknown dataset {self.dataset!r}; expected one of {', '.join(DATASET_NAMES)}")
+            raise bad_setting("dataset", self.dataset, f"unknown dataset; expected one of {', '.join(DATASET_NAMES)}")
         defaults = DEFAULTS[self.model]
         config = dataclasses.replace(
             self,
@@ -99,24 +129,41 @@ class TrainConfig:
             label_smoothing=(
                 defaults.get("label_smoothing", 0.0) if self.label_smoothing is None else float(self.label_smoothing)
             ),
+            beta=1.0 if self.beta is None else float(self.beta),
+            likelihood="bernoulli" if self.likelihood is None else self.likelihood,
             out=f"runs/{self.model}" if self.out is None else str(self.out),
         )
         checks = [
-            (config.epochs >= 1, "epochs", config.epochs, "an int >= 1"),
-            (config.batch_size >= 1, "batch_size", config.batch_size, "an int >= 1"),
-            (config.lr > 0, "lr", config.lr, "a number > 0"),
-            (config.likelihood in ("bernoulli", "gaussian"), "likelihood", config.likelihood, "bernoulli or gaussian"),
-            (0 <= config.label_smoothing < 1, "label_smoothing", config.label_smoothing, "in [0, 1)"),
-            (config.beta >= 0, "beta", config.beta, "a number >= 0"),
-            (config.log_every >= 1, "log_every", config.log_every, "an int >= 1"),
-            (config.subset is None or config.subset >= 1, "subset", config.subset, "an int >= 1"),
-            (config.max_steps is None or config.max_steps >= 1, "max_steps", config.max_steps, "an int >= 1"),
-            (config.latent_dim is None or config.latent_dim >= 1, "latent_dim", config.latent_dim, "an int >= 1"),
-        ]
+            (config.epochs >= 1, "epochs", config.epochs, "expected an int >= 1"),
+            (config.batch_size >= 1, "batch_size", config.batch_size, "expected an int >= 1"),
+            (math.isfinite(config.lr) and config.lr > 0, "lr", config.lr, "expected a finite number > 0"),
+            (config.likelihood in ("bernoulli", "gaussian"), "likelihood", config.likelihood,
+             "expected bernoulli or gaussian"),
+            (0 <= config.label_smoothing < 1, "label_smoothing", config.label_smoothing, "expected a number in [0, 1)"),
+            (math.isfinite(config.beta) and config.beta >= 0, "beta", config.beta, "expected a finite number >= 0"),
+            (0 <= config.seed < SEED_LIMIT, "seed", config.seed, "expected an int in [0, 2**32)"),
+            (config.log_every >= 1, "log_every", config.log_every, "expected an int >= 1"),
+            (config.subset is None or config.subset >= 1, "subset", config.subset, "expected an int >= 1"),
+            (config.max_steps is None or config.max_steps >= 1, "max_steps", config.max_steps, "expected an int >= 1"),
+            (config.latent_dim is None or 1 <= config.latent_dim <= MAX_LATENT_DIM, "latent_dim", config.latent_dim,
+             f"expected an int in [1, {MAX_LATENT_DIM}]"),
+            (not (config.resume and config.force), "force", config.force,
+             "cannot go with resume: resume continues the run in out, force starts afresh over it"),
+        ]  # fmt: skip
         for ok, name, value, expected in checks:
             if not ok:
-                raise ConfigError(f"{name} must be {expected}, got {value!r}")
+                raise bad_setting(name, value, expected)
         return config
+
+    def check_options_apply(self) -> None:
+        """Refuse a setting given (not None) that this model does not use, e.g. ``beta`` for a GAN."""
+        from minigen.models import MODELS
+
+        kind = MODELS[self.model].kind
+        for name, kinds in MODEL_OPTIONS.items():
+            if getattr(self, name) is not None and kind not in kinds:
+                users = ", ".join(model for model, cls in MODELS.items() if cls.kind in kinds)
+                raise bad_setting(name, getattr(self, name), f"only {users} use it, not {self.model}")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -124,13 +171,17 @@ class TrainConfig:
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:
         known = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in json.loads(text).items() if key in known})
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            raise ConfigError(f"a saved config must be a JSON object, got {type(values).__name__}")
+        return cls(**{key: value for key, value in values.items() if key in known})
 
     def check_resumable_from(self, saved: TrainConfig, given: set[str]) -> None:
         """Refuse to resume when a setting the user gave differs from the checkpoint's."""
         for name in FIXED_ON_RESUME:
             if name in given and getattr(self, name) != getattr(saved, name):
-                raise ConfigError(
-                    f"cannot resume: the checkpoint in {saved.out} was trained with {name}={getattr(saved, name)!r}, "
-                    f"not {getattr(self, name)!r} (drop that option, or use another --out)"
-                )
+                raise bad_setting(
+                    name, getattr(self, name),
+                    f"cannot resume with it: the checkpoint in {saved.out} was trained with "
+                    f"{name}={getattr(saved, name)!r}; drop that option, or use another out folder",
+                )  # fmt: skip

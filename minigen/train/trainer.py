@@ -15,12 +15,20 @@ Two habits keep a GPU busy and the numbers honest:
   transfer), never with ``.item()`` per step, which would make the CPU wait
   for the GPU at every step.
 * **A NaN or Inf stops the run** at the next transfer, naming the first bad step
-  and loss; the last good checkpoint is left untouched.
+  and loss; a non-finite test loss stops it too, before the epoch is saved:
+  the last good checkpoint is left untouched.
 
-Ctrl-C finishes the current step, saves a checkpoint and stops (a second
-Ctrl-C stops at once). ``resume=True`` reloads the weights, the optimizers'
-state, the random generators and the loader's position: on the CPU the
-resumed run computes exactly the losses the uninterrupted one would have.
+Ctrl-C or SIGTERM (what ``kill``, job schedulers and containers send) finishes
+the current step, saves a checkpoint and stops (a second one stops at once,
+without saving). ``resume=True`` reloads the weights, the optimizers' state,
+the random generators and the loader's position: on the CPU the resumed run
+computes exactly the losses the uninterrupted one would have. A resumed run
+may train more epochs or with another learning rate (recorded per epoch in
+``metrics.jsonl``).
+
+A folder that already holds a run is never overwritten unless asked:
+``resume=True`` continues it, ``force=True`` starts afresh over it (removing
+its samples, curves, metrics and checkpoint first).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
 import signal
 import sys
 import threading
@@ -45,8 +54,14 @@ from minigen.models import MODELS, build_model
 from minigen.tensor import Tensor, no_grad
 
 from . import plots
-from .checkpoint import CHECKPOINT_NAME, load_checkpoint, model_from_checkpoint, save_checkpoint
-from .config import ConfigError, TrainConfig
+from .checkpoint import (
+    CHECKPOINT_NAME,
+    load_checkpoint,
+    model_from_checkpoint,
+    remove_stale_temporaries,
+    save_checkpoint,
+)
+from .config import ConfigError, TrainConfig, bad_setting
 from .gan import GANTask
 from .metrics import MetricsLog
 from .regression import RegressionTask
@@ -71,11 +86,15 @@ class NonFiniteLossError(RuntimeError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training: a checkpoint was saved first (``.checkpoint`` is its path)."""
+    """Ctrl-C or SIGTERM during training: a checkpoint was saved first (``.checkpoint`` is its path).
 
-    def __init__(self, message: str, checkpoint: Path) -> None:
+    ``signum``: the signal that stopped it (``signal.SIGINT`` or ``signal.SIGTERM``); ``saved``: False
+    when a second signal stopped it at once, leaving the previous checkpoint (if any) as it was.
+    """
+
+    def __init__(self, message: str, checkpoint: Path, signum: int = signal.SIGINT, saved: bool = True) -> None:
         super().__init__(message)
-        self.checkpoint = checkpoint
+        self.checkpoint, self.signum, self.saved = checkpoint, int(signum), saved
 
 
 def image_shape_for(model: str, dataset: str) -> tuple[int, int, int]:
@@ -95,35 +114,79 @@ def transform_for(model: str, dataset: str) -> Compose:
     return Compose(steps)
 
 
+# The signals that stop a run after the current step, with a checkpoint, and their names in messages.
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+
+class _StopEvent(threading.Event):
+    """Set by the first stop signal; ``signum`` says which one."""
+
+    signum: int = signal.SIGINT
+
+
 @contextlib.contextmanager
-def _ctrl_c_waits_for_step() -> Iterator[threading.Event]:
-    """While inside, a first Ctrl-C only sets the yielded event (checked between steps); a second one interrupts.
+def _ctrl_c_waits_for_step() -> Iterator[_StopEvent]:
+    """While inside, a first Ctrl-C or SIGTERM only sets the yielded event (checked between steps);
+    a second one interrupts at once. Both handlers are restored on leaving.
 
     Stopping between steps keeps the weights, the optimizer and the random state
     consistent, so the checkpoint written then resumes exactly.
     """
-    requested = threading.Event()
+    requested = _StopEvent()
     if threading.current_thread() is not threading.main_thread():
         yield requested  # signals reach only the main thread: a Ctrl-C there raises KeyboardInterrupt as usual
         return
-    previous = signal.getsignal(signal.SIGINT)
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
 
     def handler(signum: int, frame: Any) -> None:
         if requested.is_set():
             raise KeyboardInterrupt
+        requested.signum = signum
         requested.set()
-        print("\nCtrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to stop at once)",
+        name = STOP_SIGNALS.get(signum, f"signal {signum}")
+        print(f"\n{name}: stopping after this step and saving a checkpoint ({name} again to stop at once)",
               file=sys.stderr, flush=True)  # fmt: skip
 
-    signal.signal(signal.SIGINT, handler)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handler)
     try:
         yield requested
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, restore in previous.items():
+            signal.signal(signum, restore)
 
 
 class _StopRequested(Exception):
-    """Raised between steps to stop as Ctrl-C does (``max_steps`` reached)."""
+    """Raised between steps to stop and save: ``max_steps`` reached (signum None), or a stop signal."""
+
+    def __init__(self, signum: int | None = None) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# What a run writes in its folder: a folder holding any of these holds a run.
+RUN_FILES = (CHECKPOINT_NAME, "metrics.jsonl", "losses.png", "samples_epoch_*.png")
+
+
+def _holds_run(folder: Path) -> list[Path]:
+    """The files of a run in ``folder`` ([] when none, or no folder)."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for pattern in RUN_FILES for path in folder.glob(pattern) if path.is_file())
+
+
+def _prepare_out(folder: Path) -> None:
+    """Create ``folder`` if needed and check that files can be written in it (ConfigError if not)."""
+    if folder.exists() and not folder.is_dir():
+        raise bad_setting("out", folder, "a file, expected a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".minigen-write-test.{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise bad_setting("out", folder, f"cannot write there: {reason}; expected a writable folder") from None
 
 
 class Trainer:
@@ -136,30 +199,48 @@ class Trainer:
     def __init__(self, config: TrainConfig, log: Any = print, progress: bool | None = None) -> None:
         given = {f.name for f in dataclasses.fields(TrainConfig) if getattr(config, f.name) != f.default}
         self.log, self.progress = log, progress
+        requested = config
         config = config.resolved()
+        requested.check_options_apply()
         self.out = Path(config.out)
         self.checkpoint_path = self.out / CHECKPOINT_NAME
-        saved = None
+        if self.out.exists() and not self.out.is_dir():
+            raise bad_setting("out", self.out, "a file, expected a folder")
+        saved, previous_lr = None, None
         if config.resume:
-            saved = load_checkpoint(self.checkpoint_path)
+            if not self.checkpoint_path.is_file():
+                raise bad_setting("resume", self.out, f"no {CHECKPOINT_NAME} in that folder to continue from")
+            try:
+                saved = load_checkpoint(self.checkpoint_path)
+            except ConfigError as error:
+                raise self._unusable_checkpoint(error) from None
             config.check_resumable_from(saved["config"], given)
-            # How long and where to train may change on resume; what the numbers depend on may not.
+            # How long, how fast and where to train may change on resume; what the numbers depend on may not.
             changeable = ("device", "out", "log_every", "tensorboard", "max_steps")
             settings = {name: getattr(config, name) for name in changeable}
-            if "epochs" in given:
-                settings["epochs"] = config.epochs
-            config = dataclasses.replace(saved["config"], resume=True, **settings).resolved()
+            settings.update({name: getattr(config, name) for name in ("epochs", "lr") if name in given})
+            previous_lr = saved["config"].lr
+            config = dataclasses.replace(saved["config"], resume=True, force=False, **settings).resolved()
+        elif not config.force and _holds_run(self.out):
+            raise bad_setting(
+                "out", self.out, "already holds a run: continue it with --resume, or start afresh over it with --force"
+            )
         try:
             backend.get_device(config.device)
-        except (RuntimeError, ValueError) as error:
-            raise ConfigError(str(error)) from None
+        except ValueError:
+            raise bad_setting("device", config.device, "unknown device; expected cpu or cuda") from None
+        except RuntimeError as error:
+            raise bad_setting("device", config.device, " ".join(str(error).split())) from None
         self.config = config
 
         minigen.random.manual_seed(config.seed)
         self.image_shape = image_shape_for(config.model, config.dataset)
         self.train_loader, self.test_loader = self._loaders()
         if saved is not None:
-            self.model = model_from_checkpoint(saved, self.image_shape, config.device)
+            try:
+                self.model = model_from_checkpoint(saved, self.image_shape, config.device)
+            except ConfigError as error:
+                raise self._unusable_checkpoint(error) from None
         else:
             kwargs = {} if config.latent_dim is None else {"latent_dim": config.latent_dim}
             self.model = build_model(config.model, self.image_shape, **kwargs).to(config.device)
@@ -173,10 +254,22 @@ class Trainer:
         self.history: dict[str, list[float]] = {"step": [], **{name: [] for name in self.task.loss_names}}
         self._pending: list[dict[str, Tensor]] = []
         self._batches: Iterator | None = None
+        _prepare_out(self.out)  # made only now that every setting was checked
+        # what a killed run left half-written (checkpoint, metrics, pictures); a live writer's files are kept
+        stale = remove_stale_temporaries(self.out)
+        if stale:
+            self.log(f"removed {len(stale)} temporary file(s) that an interrupted run left in {self.out}")
         if saved is not None:
             self._restore(saved)
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.metrics = MetricsLog(self.out, config.tensorboard, keep_epochs=self.epoch if saved else None)
+            self._set_lr(config.lr)  # the optimizers' state brought back the checkpoint's lr
+            if previous_lr != config.lr:
+                self.log(f"resuming with lr {config.lr:g} (the run trained with lr {previous_lr:g} until now)")
+        elif config.force:
+            for path in _holds_run(self.out):  # start afresh: no sample or curve of the old run stays behind
+                path.unlink()
+        log_warning = (lambda message: None) if log is None else log
+        self.metrics = MetricsLog(self.out, config.tensorboard, keep_epochs=self.epoch if saved else None,
+                                  log=log_warning)  # fmt: skip
 
     # ------------------------------------------------------------------ setup
     def _loaders(self) -> tuple[DataLoader, DataLoader]:
@@ -184,12 +277,15 @@ class Trainer:
         transform = transform_for(config.model, config.dataset)
         loaders = []
         for split, shuffle in (("train", True), ("test", False)):
-            images, labels = load_dataset(config.dataset, split)
+            try:
+                images, labels = load_dataset(config.dataset, split)
+            except OSError as error:  # the data cache ($MINIGEN_DATA) cannot be made or written
+                raise _cache_error(error) from None
             if config.subset is not None:
                 images, labels = images[: config.subset], labels[: config.subset]
             batch_size = min(config.batch_size, len(images)) if split == "test" else config.batch_size
             if split == "train" and batch_size > len(images):
-                raise ConfigError(f"batch_size {batch_size} is larger than the {len(images)} training images")
+                raise bad_setting("batch_size", batch_size, f"larger than the {len(images)} training images")
             loaders.append(
                 DataLoader(images, labels, batch_size, shuffle=shuffle, seed=config.seed, drop_last=split == "train",
                            transform=transform, device=config.device)
@@ -201,46 +297,73 @@ class Trainer:
             self.task.load_optimizer_state(saved["optimizers"])
             self.train_loader.load_state_dict(saved["loader"])
         except (KeyError, ValueError, TypeError) as error:
-            raise ConfigError(f"checkpoint {self.checkpoint_path} does not match this run: {error}") from None
+            reason = " ".join(f"does not match this run: {error}".split())
+            raise bad_setting("resume", self.checkpoint_path, reason) from None
         minigen.random.set_rng_state(saved["rng"])
         self.epoch, self.step = saved["epoch"], saved["step"]
         history = saved.get("history", {})
         for name in self.history:
             self.history[name] = [float(v) for v in np.asarray(history.get(name, []), dtype=np.float64)]
 
+    def _unusable_checkpoint(self, error: ConfigError) -> ConfigError:
+        """``load_checkpoint``'s error as ``resume: PATH (reason)``."""
+        reason = " ".join(str(error).split())
+        for prefix in (f"cannot read checkpoint {self.checkpoint_path}: ", f"checkpoint {self.checkpoint_path} "):
+            if reason.startswith(prefix):
+                reason = ("cannot read it: " if prefix.startswith("cannot") else "") + reason[len(prefix) :]
+        return bad_setting("resume", self.checkpoint_path, reason)
+
+    def _set_lr(self, lr: float) -> None:
+        for optimizer in self.task.optimizers.values():
+            for group in optimizer.param_groups:
+                group["lr"] = float(lr)
+
+    @property
+    def lr(self) -> float:
+        """The learning rate the optimizers use now."""
+        return float(next(iter(self.task.optimizers.values())).param_groups[0]["lr"])
+
     # ------------------------------------------------------------------ loop
     def fit(self) -> dict[str, Any]:
         """Train up to ``config.epochs`` epochs; returns the last epoch's metrics record ({} if none ran).
 
-        Raises :class:`NonFiniteLossError` on a NaN/Inf loss and :class:`TrainingInterrupted`
-        (a KeyboardInterrupt) after saving a checkpoint when Ctrl-C is pressed.
+        Raises :class:`NonFiniteLossError` on a NaN/Inf loss (train or test) and :class:`TrainingInterrupted`
+        (a KeyboardInterrupt) after saving a checkpoint when Ctrl-C is pressed or SIGTERM received.
         """
         config = self.config
         if self.epoch >= config.epochs:
             self.log(f"{self.out}: already trained {self.epoch} epochs (raise --epochs to train more)")
             return self.metrics.records[-1] if self.metrics.records else {}
-        self.log(
-            f"training {config.model} on {config.dataset} ({len(self.train_loader)} batches of {config.batch_size} "
-            f"per epoch, device {config.device}) from epoch {self.epoch + 1} to {config.epochs}; writing to {self.out}"
-        )
         try:
             with _ctrl_c_waits_for_step() as stop_requested:
+                # logged once the signal handlers are in place: from this line on, SIGTERM saves a checkpoint
+                self.log(
+                    f"training {config.model} on {config.dataset} ({len(self.train_loader)} batches of "
+                    f"{config.batch_size} per epoch, device {config.device}, lr {self.lr:g}) from epoch "
+                    f"{self.epoch + 1} to {config.epochs}; writing to {self.out}"
+                )
                 while self.epoch < config.epochs:
                     self._run_epoch(stop_requested)
-        except (KeyboardInterrupt, _StopRequested) as stop:
-            if self._batches is None:  # not between two steps: the last checkpoint is the consistent state
+        except KeyboardInterrupt:  # a second signal, or Ctrl-C with no handler: stop at once, save nothing
+            if self._batches is None:
                 raise
+            raise TrainingInterrupted(
+                f"stopped at once at step {self.step} (epoch {self.epoch + 1}), not saved; the last checkpoint "
+                f"(if any) is {self.checkpoint_path}: continue with --resume",
+                self.checkpoint_path, getattr(stop_requested, "signum", signal.SIGINT), saved=False,
+            ) from None  # fmt: skip
+        except _StopRequested as stop:  # between two steps: the state is consistent, save it
             self._flush()
             self._save()
-            reason = "--max-steps reached" if isinstance(stop, _StopRequested) else "interrupted"
+            reason = "--max-steps reached" if stop.signum is None else f"interrupted ({STOP_SIGNALS[stop.signum]})"
             message = (
                 f"{reason} at step {self.step} (epoch {self.epoch + 1}); checkpoint saved to {self.checkpoint_path}: "
                 "continue with --resume"
             )
-            if isinstance(stop, _StopRequested):
+            if stop.signum is None:
                 self.log(message)
                 return {}
-            raise TrainingInterrupted(message, self.checkpoint_path) from None
+            raise TrainingInterrupted(message, self.checkpoint_path, stop.signum) from None
         finally:
             self._batches = None
             self.metrics.close()
@@ -268,7 +391,7 @@ class Trainer:
                 if len(self._pending) >= config.log_every:
                     self._flush(bar)
                 if stop_requested.is_set():
-                    raise KeyboardInterrupt
+                    raise _StopRequested(stop_requested.signum)
                 if config.max_steps is not None and self.step >= config.max_steps:
                     raise _StopRequested
             self._batches = None
@@ -276,12 +399,21 @@ class Trainer:
         finally:
             bar.close()
         self.epoch += 1
-        record = {"epoch": self.epoch, "step": self.step, "seconds": round(time.perf_counter() - started, 3)}
+        record = {"epoch": self.epoch, "step": self.step, "seconds": round(time.perf_counter() - started, 3),
+                  "lr": self.lr}  # fmt: skip
         steps = np.asarray(self.history["step"])
         in_epoch = steps > first_step
         for name in self.task.loss_names:
             record[name] = float(np.mean(np.asarray(self.history[name])[in_epoch])) if in_epoch.any() else math.nan
-        record.update(self.task.evaluate(self.test_loader))
+        measured = self.task.evaluate(self.test_loader)
+        for name, value in measured.items():  # checked like the training losses, before anything is saved
+            if not math.isfinite(value):
+                raise NonFiniteLossError(
+                    f"{name} is {value} on the test split after epoch {self.epoch}; training stopped, this epoch "
+                    f"was not saved and the last good checkpoint (if any) is {self.checkpoint_path}; "
+                    "try a lower --lr (--resume --lr X continues from it)"
+                )
+        record.update(measured)
         self._pictures(record)
         self.metrics.log_epoch(record)
         self._save()
@@ -302,7 +434,8 @@ class Trainer:
             row, column = bad[0]
             raise NonFiniteLossError(
                 f"{names[column]} is {values[row, column]} at step {first + row} (epoch {self.epoch + 1}); "
-                f"training stopped, the last good checkpoint (if any) is {self.checkpoint_path}; try a lower --lr"
+                f"training stopped, the last good checkpoint (if any) is {self.checkpoint_path}; "
+                "try a lower --lr (--resume --lr X continues from it)"
             )
         self.history["step"].extend(range(first, first + len(values)))
         for column, name in enumerate(names):
@@ -338,5 +471,18 @@ class Trainer:
         )  # fmt: skip
 
     def _summary(self, record: dict[str, Any]) -> str:
-        numbers = "  ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch", "step", "seconds"))
+        numbers = "  ".join(f"{k} {v:.4g}" for k, v in record.items() if k not in ("epoch", "step", "seconds", "lr"))
         return f"epoch {record['epoch']}/{self.config.epochs}  {numbers}  ({record['seconds']:.1f} s)"
+
+
+def _cache_error(error: OSError) -> ConfigError:
+    """The data cache cannot be written (read-only, or under a file): a ConfigError naming MINIGEN_DATA."""
+    from minigen.data import data_dir
+
+    reason = error.strerror or type(error).__name__
+    where = f" ({error.filename})" if error.filename else ""
+    return ConfigError(
+        f"MINIGEN_DATA: {data_dir()} (cannot write the data cache: {reason}{where}; "
+        "set MINIGEN_DATA to a writable folder)",
+        option="MINIGEN_DATA",
+    )
