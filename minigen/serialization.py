@@ -158,6 +158,10 @@ def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
     On any exception, Ctrl-C included, the temporary is removed and ``path`` is untouched.
     """
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # else the error would name the temporary, a file the caller never asked for
+        raise FileNotFoundError(f"save: cannot write {path}: the folder {directory} does not exist")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: cannot write {path}: it is a folder")
     temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     created = False
     try:

@@ -1,8 +1,9 @@
 """Bad input, probed as a newcomer would meet it: every probe must end in one clear error that names the thing,
 the value received and what was expected — never a traceback from deep inside NumPy, never silent acceptance.
 
-Two tables: the Python API (the exception type and a pattern its message must match) and the ``minigen``
-command (exit status 2, one line on stderr in ``minigen: error: ...`` form, naming the argument).
+This module holds the Python API's table (the exception type and a pattern its message must match); the
+``minigen`` command's (exit status 2, one line on stderr in ``minigen: error: ...`` form, naming the
+argument) is ``test_cli_errors.py``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ API_PROBES: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
     ("unknown model", lambda: build_model("transformer", (1, 28, 28)), ValueError, r"unknown model 'transformer'"),
     ("DCGAN on 30x30 images", lambda: build_model("dcgan", (1, 30, 30)), ValueError, r"needs 32x32 images"),
     ("save a function", lambda: mg.save({"a": print}, os.devnull), TypeError, r"obj\['a'\] is a"),
+    ("save into a missing folder", lambda: mg.save({"a": 1}, "/nonexistent-minigen/x.npz"), FileNotFoundError,
+     r"save: cannot write /nonexistent-minigen/x.npz: the folder /nonexistent-minigen does not exist"),
+    ("save onto a folder", lambda: mg.save({"a": 1}, os.path.dirname(__file__)), IsADirectoryError, r"it is a folder"),
+    ("load a missing file", lambda: mg.load("/nonexistent-minigen/x.npz"), FileNotFoundError,
+     r"/nonexistent-minigen/x.npz"),
     ("load_state_dict of the wrong shape",
      lambda: nn.Linear(2, 2).load_state_dict({"weight": np.zeros((3, 3)), "bias": np.zeros(2)}), RuntimeError,
      r"size mismatch for weight"),
