@@ -1,0 +1,18 @@
+"""Classical image synthesis on ``xp`` arrays: making new images by rearranging and blending real ones.
+
+Images are float arrays in [0, 1], (H, W) or (H, W, C), NumPy or CuPy; what comes in is what goes out.
+One file per idea:
+
+=================  ================================================================================
+``io.py``          reading and writing PNG/JPEG, the shipped sample images, the checks on an image
+``solver.py``      preconditioned conjugate gradient, shared by matting and Poisson blending
+=================  ================================================================================
+"""
+
+from minigen.imaging.io import SAMPLE_IMAGES, ImageError, as_float_image, read_image, sample_image, write_image
+from minigen.imaging.solver import SolveInfo, conjugate_gradient
+
+__all__ = [
+    "SAMPLE_IMAGES", "ImageError", "SolveInfo", "as_float_image", "conjugate_gradient", "read_image", "sample_image",
+    "write_image",
+]  # fmt: skip
