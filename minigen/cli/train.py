@@ -1,27 +1,14 @@
-"""The ``minigen`` command: ``train``, ``sample`` and ``info``.
+"""``minigen train``, ``minigen sample`` and ``minigen info``: the learned generators.
 
     minigen train vae                      # embedded MNIST, about a minute on a laptop CPU
     minigen train dcgan --dataset mnist --epochs 5 --device cuda
     minigen train vae --resume             # continue runs/vae from its checkpoint
     minigen sample runs/vae/checkpoint.npz --n 64 --out grid.png
     minigen info                           # version, backend, GPU, data cache
-    minigen --version
 
-``python -m minigen ...`` is the same command. Every error is one line on
-stderr, ``minigen: error: <what>: <value> (<expected>)``, never a traceback:
-
-* exit status 2: the command cannot run as given (a bad or useless option, an
-  unknown model or dataset, ``--device cuda`` without a GPU, an unreadable or
-  mismatched checkpoint, an ``--out`` that holds a run or cannot be written);
-* exit status 1: the run failed (a NaN or inf loss, a download that failed, a
-  file that could not be written midway);
-* exit status 130 after Ctrl-C and 143 after SIGTERM (128 + the signal's
-  number, as a shell reports a process killed by it): training saved a
-  checkpoint first and says so.
-
-Nothing is overwritten unless asked: ``train --out DIR`` refuses a folder that
-holds a run (``--resume`` continues it, ``--force`` starts afresh over it), and
-``sample --out FILE`` refuses an existing file (``--force`` replaces it).
+``train --out DIR`` refuses a folder that holds a run (``--resume`` continues it, ``--force`` starts
+afresh over it). Ctrl-C or SIGTERM saves a checkpoint first; the exit status is then 130 or 143
+(128 + the signal's number, as a shell reports a process killed by it).
 """
 
 from __future__ import annotations
@@ -29,54 +16,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.metadata
-import os
 import platform
-import re
-import signal
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-__all__ = ["main"]
+from minigen.cli.common import EXIT_FAILED, fail, output_file_problem
 
-MODEL_NAMES = ("gan", "dcgan", "vae", "conv-vae", "cnn-mse")
-DATASET_NAMES = ("mnist-embedded", "mnist", "fashion-mnist", "cifar10")
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130; SIGTERM gives 128 + 15 = 143
+__all__ = ["add_commands", "info_lines"]
+
 MAX_SAMPLES = 1024  # a 32 x 32 grid: more images than that are too small to see in one picture
-
-
-def _argparse_message(message: str, prog: str) -> str:
-    """argparse's error message in the form ``<what>: <value> (<expected>; see PROG --help)``."""
-    patterns = (
-        (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", "{0}: {1} (expected one of {2}"),
-        (r"argument (\S+): invalid int value: (.*)", "{0}: {1} (expected an int"),
-        (r"argument (\S+): invalid float value: (.*)", "{0}: {1} (expected a number"),
-        (r"argument (\S+): expected one argument", "{0}: nothing (expected a value after it"),
-        (r"argument (\S+): ignored explicit argument (.*)", "{0}: {1} (expected no value"),
-        (r"the following arguments are required: (.*)", "missing argument: {0} (required"),
-        (r"unrecognized arguments: (.*)", "unrecognized argument: {0} (not an option of this command"),
-    )
-    for pattern, form in patterns:
-        match = re.fullmatch(pattern, message.strip())
-        if match:
-            groups = [group.replace("{train,sample,info}", "command") for group in match.groups()]
-            return f"{form.format(*groups)}; see {prog} --help)"
-    return f"{message} (see {prog} --help)"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line on stderr (``minigen: error: ...``, no usage block), exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"minigen: error: {_argparse_message(message, self.prog)}\n")
-
-
-def _fail(message: object, status: int = EXIT_USAGE) -> int:
-    print(f"minigen: error: {' '.join(str(message).split())}", file=sys.stderr)
-    return status
 
 
 def _flag(option: str) -> str:
@@ -92,17 +41,15 @@ def _config_error(error: Exception) -> str:
     return message
 
 
-def build_parser() -> argparse.ArgumentParser:
-    import minigen
-
-    parser = _Parser(prog="minigen", description="Train and sample GANs and VAEs built from scratch on NumPy/CuPy.")
-    parser.add_argument("--version", action="version", version=f"minigen {minigen.__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{train,sample,info}", parser_class=_Parser)
+def add_commands(commands: Any) -> dict[str, Any]:
+    """Add ``train``, ``sample`` and ``info`` to the subparsers ``commands``; returns their handlers by name."""
+    from minigen.data import DATASET_NAMES
+    from minigen.models import MODELS
 
     train = commands.add_parser("train", help="train a model; writes samples, curves, metrics and a checkpoint",
                                 description="Train a model. Unset options take the model's defaults "
                                 "(minigen.train.DEFAULTS), tuned for about a minute on a 2-core CPU.")
-    train.add_argument("model", choices=MODEL_NAMES, help="which model")
+    train.add_argument("model", choices=tuple(MODELS), help="which model")
     train.add_argument("--dataset", choices=DATASET_NAMES, default="mnist-embedded",
                        help="mnist-embedded ships with minigen (offline); the others are downloaded once")
     train.add_argument("--epochs", type=int, help="number of epochs (per-model default)")
@@ -137,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--device", default="cpu", help="cpu or cuda")
 
     commands.add_parser("info", help="version, array backend, GPU and data cache")
-    return parser
+    return {"train": _train, "sample": _sample, "info": _info}
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -151,20 +98,20 @@ def _train(args: argparse.Namespace) -> int:
     try:
         trainer = Trainer(config, progress=False if args.no_progress else None)
     except ConfigError as error:
-        return _fail(_config_error(error))
+        return fail(_config_error(error))
     except DownloadError as error:  # offline, or every mirror failed: says which file and where to put it
-        return _fail(f"--dataset: {config.dataset} ({error})", status=EXIT_FAILED)
+        return fail(f"--dataset: {config.dataset} ({error})", status=EXIT_FAILED)
     try:
         trainer.fit()
     except NonFiniteLossError as error:
-        return _fail(error, status=EXIT_FAILED)
+        return fail(error, status=EXIT_FAILED)
     except ConfigError as error:  # e.g. a corrupt metrics.jsonl met while resuming
-        return _fail(_config_error(error))
+        return fail(_config_error(error))
     except TrainingInterrupted as interrupt:
         print(f"minigen: {interrupt}", file=sys.stderr)
         return 128 + interrupt.signum
     except OSError as error:  # the disk filled up, the folder was removed, ...
-        return _fail(f"--out: {trainer.out} (cannot write {error.filename or 'there'}: {error.strerror or error})",
+        return fail(f"--out: {trainer.out} (cannot write {error.filename or 'there'}: {error.strerror or error})",
                      status=EXIT_FAILED)  # fmt: skip
     print(f"done: samples, losses.png, metrics.jsonl and checkpoint.npz are in {trainer.out}")
     return 0
@@ -172,7 +119,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _check_sample_args(args: argparse.Namespace) -> str | None:
     """What is wrong with ``sample``'s arguments (a one-line message), or None."""
-    checkpoint, out = Path(args.checkpoint), Path(args.out)
+    checkpoint = Path(args.checkpoint)
     if not 1 <= args.n <= MAX_SAMPLES:
         return f"--n: {args.n} (expected an int from 1 to {MAX_SAMPLES})"
     if not 0 <= args.seed < 2**32:
@@ -182,19 +129,7 @@ def _check_sample_args(args: argparse.Namespace) -> str | None:
         return f"checkpoint: {checkpoint} (a folder, expected a checkpoint.npz file{hint})"
     if not checkpoint.is_file():
         return f"checkpoint: {checkpoint} (no such file; expected a checkpoint.npz written by minigen train)"
-    if out.suffix.lower() != ".png":
-        return f"--out: {out} (expected a file name ending in .png: the grid is written as a PNG)"
-    if out.is_dir():
-        return f"--out: {out} (a folder, expected a .png file name)"
-    if out.exists() and not args.force:
-        return f"--out: {out} (already exists; use --force to replace it)"
-    if out.parent.exists() and not out.parent.is_dir():
-        return f"--out: {out} ({out.parent} is a file, not a folder)"
-    if not out.parent.is_dir():
-        return f"--out: {out} (its folder {out.parent} does not exist)"
-    if not os.access(out.parent, os.W_OK):
-        return f"--out: {out} (cannot write in {out.parent}: permission denied)"
-    return None
+    return output_file_problem("--out", args.out, args.force, (".png",))
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -204,13 +139,13 @@ def _sample(args: argparse.Namespace) -> int:
 
     problem = _check_sample_args(args)
     if problem:
-        return _fail(problem)
+        return fail(problem)
     try:
         backend.get_device(args.device)
     except ValueError:
-        return _fail(f"--device: {args.device} (unknown device; expected cpu or cuda)")
+        return fail(f"--device: {args.device} (unknown device; expected cpu or cuda)")
     except RuntimeError as error:
-        return _fail(f"--device: {args.device} ({error})")
+        return fail(f"--device: {args.device} ({error})")
     try:
         state = load_checkpoint(args.checkpoint)
         config = state["config"]
@@ -219,7 +154,7 @@ def _sample(args: argparse.Namespace) -> int:
         reason = " ".join(str(error).split()) or type(error).__name__
         prefix = f"cannot read checkpoint {args.checkpoint}: "
         reason = "cannot read it: " + reason[len(prefix) :] if reason.startswith(prefix) else reason
-        return _fail(f"checkpoint: {args.checkpoint} ({reason})")
+        return fail(f"checkpoint: {args.checkpoint} ({reason})")
     model.eval()
     minigen.manual_seed(args.seed)
     images = model.sample(args.n).numpy()
@@ -228,7 +163,7 @@ def _sample(args: argparse.Namespace) -> int:
     try:
         save_image_grid(images, args.out, model.data_range, title=title)
     except OSError as error:
-        return _fail(f"--out: {args.out} (cannot write it: {error.strerror or error})", status=EXIT_FAILED)
+        return fail(f"--out: {args.out} (cannot write it: {error.strerror or error})", status=EXIT_FAILED)
     print(f"wrote {len(images)} samples from {args.checkpoint} ({title}) to {args.out}, a PNG grid")
     return 0
 
@@ -265,23 +200,6 @@ def info_lines() -> list[str]:
     ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-    handlers: dict[str, Any] = {"train": _train, "sample": _sample}
-    if args.command == "info":
-        print("\n".join(info_lines()))
-        return 0
-    try:
-        return handlers[args.command](args)
-    except KeyboardInterrupt:
-        print("minigen: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def _info(args: argparse.Namespace) -> int:
+    print("\n".join(info_lines()))
+    return 0
