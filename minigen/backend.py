@@ -187,6 +187,9 @@ def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -
         if dtype is None and host.dtype == numpy.float64 and not isinstance(data, numpy.ndarray | numpy.generic):
             dtype = numpy.float32
         data, source = host, CPU
+    elif data.dtype.kind not in "biuf":
+        raise TypeError(f"expected numbers (a scalar, nested lists of numbers, or an array), got an array of dtype "
+                        f"{data.dtype}")  # fmt: skip
     target = source if device is None else get_device(device)
     array = to_device(data, target)
     if dtype is not None and array.dtype != numpy.dtype(dtype):

@@ -43,16 +43,14 @@ import contextlib
 import json
 import math
 import os
-import re
-import uuid
 import zipfile
 import zlib
-from pathlib import Path
 from typing import Any
 
 import numpy
 
 from minigen import backend
+from minigen.files import atomic_path, one_line, remove_stale_temporaries
 from minigen.tensor import Tensor
 
 __all__ = ["CheckpointError", "load", "remove_stale_temporaries", "save"]
@@ -113,8 +111,8 @@ class _Encoder:
             "an array" if isinstance(key, Tensor) or backend.device_of(key) is not None else f"a {type(key).__name__}"
         )
         raise TypeError(
-            f"save: a dict key at {_describe(path)} is {kind} ({_short(key)}); keys must be str, int, float, bool, "
-            "None or tuples of these"
+            f"save: a dict key at {_describe(path)} is {kind} ({one_line(repr(key), 60)}); keys must be str, int, "
+            "float, bool, None or tuples of these"
         )
 
     def _add_array(self, array: Any, path: tuple[Any, ...]) -> str:
@@ -128,10 +126,6 @@ class _Encoder:
         self.arrays[name] = host
         return name
 
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _describe(path: tuple[Any, ...]) -> str:
@@ -162,12 +156,9 @@ def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
         raise FileNotFoundError(f"save: cannot write {path}: the folder {directory} does not exist")
     if os.path.isdir(path):
         raise IsADirectoryError(f"save: cannot write {path}: it is a folder")
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    created = False
-    try:
+    with atomic_path(path) as temporary:
         # os.open with mode 0o666 lets the umask decide the permissions, as for any new file
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        created = True
         with os.fdopen(descriptor, "wb") as file:
             # what numpy.savez does, but with allow_pickle=False and names that cannot clash with its arguments
             with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -176,35 +167,12 @@ def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
                         numpy.lib.format.write_array(member, array, allow_pickle=False)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
-        created = False
-    finally:
-        if created:
-            with contextlib.suppress(OSError):
-                os.remove(temporary)
     with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable (POSIX only)
         directory_descriptor = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(directory_descriptor)
         finally:
             os.close(directory_descriptor)
-
-
-def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporaries that interrupted saves to ``path`` left behind; return the paths removed.
-
-    ``path`` is the file :func:`save` writes (its temporaries are ``.<name>.<pid>.<random>.tmp``
-    beside it), or a folder (every such temporary in it). A temporary is stale when the process
-    that wrote it no longer runs, or is older than this process (see
-    :func:`minigen.data.download.remove_stale`); one a live process is still writing is left
-    alone. Call it when a run starts.
-    """
-    from minigen.data.download import remove_stale  # floor 1: the data cache's .part files follow the same rule
-
-    path = Path(path)
-    directory, target = (path, ".+?") if path.is_dir() else (path.parent, re.escape(path.name))
-    # the pid is optional: the first layout was .<name>.<random>.tmp
-    return remove_stale(directory, re.compile(rf"\.{target}\.(?:(?P<pid>\d+)\.)?[0-9a-f]{{8}}\.tmp"))
 
 
 # --------------------------------------------------------------------------- loading
@@ -239,7 +207,7 @@ def load(path: str | os.PathLike[str], device: str = "cpu", *, max_bytes: int | 
     try:
         header = json.loads(arrays.pop(STRUCTURE_KEY).tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:  # ValueError: bad JSON, a 5,000-digit int
-        raise CheckpointError(f"{path}: the {STRUCTURE_KEY} entry is corrupt ({_one_line(error)})") from None
+        raise CheckpointError(f"{path}: the {STRUCTURE_KEY} entry is corrupt ({one_line(error, 300)})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT or "root" not in header:
         raise CheckpointError(f"{path}: the {STRUCTURE_KEY} entry is not a {FORMAT} header")
     if header.get("version") != VERSION:
@@ -252,12 +220,9 @@ def load(path: str | os.PathLike[str], device: str = "cpu", *, max_bytes: int | 
         if isinstance(error, CheckpointError):
             raise
         raise CheckpointError(
-            f"{path}: the {STRUCTURE_KEY} entry is malformed ({type(error).__name__}: {_one_line(error)})"
+            f"{path}: the {STRUCTURE_KEY} entry is malformed ({type(error).__name__}: {one_line(error, 300)})"
         ) from None
 
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())[:300]
 
 
 # what a damaged archive raises; RuntimeError: an encrypted entry, NotImplementedError: a compression method we lack
@@ -301,7 +266,8 @@ def _read_arrays(path: str, limit: int, limit_name: str) -> dict[str, numpy.ndar
         raise
     except _UNREADABLE as error:
         raise CheckpointError(
-            f"{path} is truncated or corrupt, not a readable checkpoint ({type(error).__name__}: {_one_line(error)})"
+            f"{path} is truncated or corrupt, not a readable checkpoint "
+            f"({type(error).__name__}: {one_line(error, 300)})"
         ) from None
 
 
@@ -376,5 +342,7 @@ class _Decoder:
 
     def _array(self, name: Any) -> numpy.ndarray:
         if not isinstance(name, str) or name not in self.arrays:
-            raise CheckpointError(f"{self.path}: the structure refers to array {_short(name)}, which the archive lacks")
+            raise CheckpointError(
+                f"{self.path}: the structure refers to array {one_line(repr(name), 60)}, which the archive lacks"
+            )
         return self.arrays[name]

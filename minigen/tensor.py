@@ -272,6 +272,7 @@ class Function:
 
     inputs: tuple[Tensor | None, ...] = ()
     input_versions: tuple[int, ...] = ()
+    saves_inputs = True  # False where backward never reads an input's values (add, reshape, exp: it keeps y)
     xp: Any = None
 
     def __call__(self, *inputs: Any) -> Tensor:
@@ -347,8 +348,9 @@ class Function:
         return value
 
     def check_versions(self, output: Tensor) -> None:
-        """Refuse to run backward when an input or the output was changed in place since forward."""
-        changed = [(f"input {i}", t, version) for i, (t, version) in enumerate(zip(self.inputs, self.input_versions))
+        """Refuse to run backward when a saved input (or the output, which some save) changed in place since forward."""
+        pairs = zip(self.inputs, self.input_versions) if self.saves_inputs else ()
+        changed = [(f"input {i}", t, version) for i, (t, version) in enumerate(pairs)
                    if t is not None and t._version != version]  # fmt: skip
         if output._version:
             changed.append(("output", output, 0))

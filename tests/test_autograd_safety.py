@@ -81,6 +81,20 @@ def test_init_and_load_state_dict_bump_the_version():
     nn.init.ones_(layer.weight)
     with pytest.raises(RuntimeError, match="changed in place"):
         loss.backward()
+    loss = layer(mg.tensor([[1.0, 1.0]])).sum()
+    layer.load_state_dict(nn.Linear(2, 2).state_dict())
+    with pytest.raises(RuntimeError, match="input 1 of Linear .* changed in place"):
+        loss.backward()
+
+
+def test_changing_an_input_whose_value_backward_never_reads_is_allowed(torch):
+    """As in PyTorch: Sub keeps no input, so changing c after (x - c) leaves the gradient right."""
+    x, c = mg.tensor([1.0, 2.0], requires_grad=True), mg.tensor([0.5, 0.5])
+    loss = ((x - c) ** 2).sum()  # Pow saves x - c, which does not change
+    with mg.no_grad():
+        c.copy_([5.0, 5.0])
+    loss.backward()
+    assert x.grad.numpy().tolist() == [1.0, 3.0]  # 2 (x - c) with the c of the forward pass
 
 
 def test_in_place_methods_refuse_a_tensor_in_the_graph_outside_no_grad():
@@ -145,6 +159,8 @@ def test_transpose_and_permute_with_pytorch_and_numpy_spellings(torch):
     assert x.transpose().shape == (4, 3, 2) and x.T.shape == (4, 3, 2)
     x.transpose(2, 0, 1).sum().backward()
     assert x.grad.shape == x.shape
+    assert x.flatten(np.int64(1)).shape == (2, 12) and x.transpose(np.array([2, 0, 1])).shape == (4, 2, 3)
+    assert nn.Linear(np.int64(3), 2).in_features == 3  # NumPy integers are ints, as in PyTorch
     for bad in [(0, 0, 1), (0, 1), (0, 5)]:
         with pytest.raises(ValueError, match="transpose"):
             x.permute(*bad)

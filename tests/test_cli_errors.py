@@ -107,7 +107,10 @@ def test_the_python_api_refuses_an_unused_option_too(tmp_path):
     with pytest.raises(ConfigError, match="only vae, conv-vae use it, not gan") as caught:
         Trainer(TrainConfig(model="gan", beta=2.0, out=str(tmp_path)))
     assert caught.value.option == "beta"
-    assert TrainConfig(model="gan").resolved().beta == 1.0  # defaults still resolve for every model
+    resolved = TrainConfig(model="gan").resolved()
+    assert resolved.beta is None and resolved.likelihood is None and resolved.label_smoothing == 0.1
+    assert TrainConfig(model="vae").resolved().beta == 1.0 and TrainConfig(model="vae").resolved().label_smoothing is None
+    Trainer(TrainConfig(model="vae", out=str(tmp_path / "resolved"), subset=64, batch_size=16).resolved())
 
 
 def test_train_into_a_folder_holding_a_run_is_refused_then_resume_or_force(checkpoint, tmp_path, capsys):

@@ -26,7 +26,7 @@ def test_gan_defaults_are_the_measured_recipe():
 def test_an_explicit_label_smoothing_of_zero_is_kept():
     assert TrainConfig(model="gan", label_smoothing=0.0).resolved().label_smoothing == 0.0
     assert TrainConfig(model="gan", label_smoothing=0.2).resolved().label_smoothing == 0.2
-    assert TrainConfig(model="vae").resolved().label_smoothing == 0.0
+    assert TrainConfig(model="vae").resolved().label_smoothing is None  # a VAE has no such option
 
 
 def test_mlpgan_discriminator_keeps_relu_and_adds_dropout():

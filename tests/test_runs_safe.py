@@ -68,6 +68,21 @@ def test_an_out_holding_a_run_is_refused_and_force_starts_afresh(tmp_path, one_e
         make_trainer(out, force=True, resume=True)
 
 
+def test_force_touches_only_the_runs_own_files_and_only_once_every_check_passed(tmp_path, one_epoch, monkeypatch):
+    out = copy_run(one_epoch, tmp_path / "run")
+    mine = {".report.txt.deadbeef.tmp": b"a user's", "samples_epoch_final.png": b"a user's", "notes.md": b"a user's"}
+    for name, content in mine.items():
+        (out / name).write_bytes(content)
+        os.utime(out / name, (time.time() - 7200, time.time() - 7200))  # old enough to look stale
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)  # not installed: refused before anything is removed
+    with pytest.raises(ConfigError, match="tensorboard.*tensorboardX"):
+        make_trainer(out, force=True, tensorboard=True)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    make_trainer(out, force=True, seed=1).fit()
+    assert all((out / name).read_bytes() == content for name, content in mine.items())
+
+
 def test_an_empty_folder_is_no_run(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     make_trainer(tmp_path, max_steps=1).fit()

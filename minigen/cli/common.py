@@ -50,6 +50,13 @@ def fail(message: object, status: int = EXIT_USAGE) -> int:
     return status
 
 
+def seed_problem(seed: int) -> str | None:
+    """What is wrong with ``--seed`` (one line), or None: seeds are ints in [0, 2**32), as training takes them."""
+    from minigen.train.config import SEED_LIMIT
+
+    return None if 0 <= seed < SEED_LIMIT else f"--seed: {seed} (expected an int in [0, 2**32))"
+
+
 def output_file_problem(option: str, out: str | os.PathLike[str], force: bool, suffixes: Sequence[str]) -> str | None:
     """What is wrong with writing the file ``out`` (a one-line message naming ``option``), or None.
 

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from minigen.cli.common import EXIT_FAILED, fail, output_file_problem
+from minigen.cli.common import EXIT_FAILED, fail, output_file_problem, seed_problem
 
 __all__ = ["add_commands", "info_lines"]
 
@@ -122,8 +122,8 @@ def _check_sample_args(args: argparse.Namespace) -> str | None:
     checkpoint = Path(args.checkpoint)
     if not 1 <= args.n <= MAX_SAMPLES:
         return f"--n: {args.n} (expected an int from 1 to {MAX_SAMPLES})"
-    if not 0 <= args.seed < 2**32:
-        return f"--seed: {args.seed} (expected an int in [0, 2**32))"
+    if seed_problem(args.seed):
+        return seed_problem(args.seed)
     if checkpoint.is_dir():
         hint = f"; did you mean {checkpoint / 'checkpoint.npz'}?" if (checkpoint / "checkpoint.npz").is_file() else ""
         return f"checkpoint: {checkpoint} (a folder, expected a checkpoint.npz file{hint})"

@@ -24,28 +24,25 @@ Only the standard library's urllib is used.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
 import sys
-import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+from minigen.files import one_line, remove_stale, temporary_name
+
 __all__ = [
-    "DownloadError", "data_dir", "fetch", "file_checksum", "parse_checksum", "remove_stale", "remove_stale_partials",
+    "DownloadError", "data_dir", "fetch", "file_checksum", "parse_checksum", "remove_stale_partials",
 ]  # fmt: skip
 
 CHUNK_SIZE = 1 << 20
 DEFAULT_TIMEOUT_S = 60.0
 HASH_ALGORITHMS = ("md5", "sha256")
 # A temporary whose writer may still run is left alone until untouched for this long (pids get reused).
-STALE_AFTER_S = 3600.0
-_IMPORTED = time.time()
 
 
 class DownloadError(RuntimeError):
@@ -76,10 +73,6 @@ def file_checksum(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def _url(mirror: str, filename: str) -> str:
     return mirror if mirror.endswith(filename) else mirror.rstrip("/") + "/" + filename
 
@@ -91,7 +84,7 @@ def _download_verified(url: str, target: Path, algorithm: str, expected: str, ti
     in both cases, and on Ctrl-C, no temporary file is left behind.
     """
     digest = hashlib.new(algorithm, usedforsecurity=False)
-    temporary = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part"
+    temporary = temporary_name(target, "part")
     created = False
     try:
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -119,68 +112,6 @@ def remove_stale_partials(target: str | os.PathLike) -> list[Path]:
     return remove_stale(
         target.parent, re.compile(rf"\.{name}\.(?P<pid>\d+)\.[0-9a-f]{{8}}\.part|{name}\.[a-z0-9_]{{8}}\.part")
     )
-
-
-def remove_stale(directory: str | os.PathLike, pattern: re.Pattern[str]) -> list[Path]:
-    """Delete the files in ``directory`` whose names match ``pattern`` and that no live process is writing.
-
-    ``pattern`` may capture the writer's process id as the group ``pid``. A file is stale when
-    that process no longer runs, when it is this process's id but the file is older than this
-    process (a container restarts its program with the same pid), when nothing has written to it
-    for :data:`STALE_AFTER_S` seconds (pids are reused), or, with no pid in its name, when it is
-    older than this process. Returns the paths removed, sorted; a missing folder removes nothing.
-    """
-    directory = Path(directory)
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return []
-    removed = []
-    for name in names:
-        match = pattern.fullmatch(name)
-        if match is None:
-            continue
-        path = directory / name
-        pid = match.groupdict().get("pid")
-        if _is_stale(path, int(pid) if pid else None):
-            with contextlib.suppress(OSError):
-                path.unlink()
-                removed.append(path)
-    return removed
-
-
-def _is_stale(path: Path, pid: int | None) -> bool:
-    try:
-        modified = path.stat().st_mtime
-    except OSError:
-        return False
-    if pid is None or pid <= 0 or pid == os.getpid():
-        return modified < _process_started() - 1.0  # /proc gives the start to within a second
-    return modified < time.time() - STALE_AFTER_S or not _process_exists(pid)
-
-
-def _process_exists(pid: int) -> bool:
-    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there: rely on the file's age instead
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # PermissionError: it runs, as another user
-        return True
-    return True
-
-
-def _process_started() -> float:
-    """When this process started (Linux: from /proc), else when this module was imported."""
-    try:
-        with open("/proc/self/stat") as file:
-            fields = file.read().rpartition(")")[2].split()  # after the command name, fields 3, 4, ...
-        with open("/proc/stat") as file:
-            booted = next(int(line.split()[1]) for line in file if line.startswith("btime"))
-        return booted + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time in ticks after boot
-    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
-        return _IMPORTED
 
 
 def fetch(
@@ -220,9 +151,9 @@ def fetch(
         except urllib.error.HTTPError as error:
             failures.append(f"{url} (HTTP {error.code})")
         except urllib.error.URLError as error:
-            failures.append(f"{url} ({_one_line(error.reason)})")
+            failures.append(f"{url} ({one_line(error.reason)})")
         except (OSError, ValueError) as error:  # timeouts, resets, checksum mismatch
-            failures.append(f"{url} ({_one_line(error)})")
+            failures.append(f"{url} ({one_line(error)})")
     tried = "; ".join(failures) if failures else "no mirrors configured"
     raise DownloadError(
         f"could not download {filename}: tried {tried}. "

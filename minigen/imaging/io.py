@@ -7,9 +7,7 @@ return what they are given (the same array module and float dtype).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import numpy
 
 from minigen import backend
+from minigen.files import atomic_path
 
 __all__ = ["SAMPLE_IMAGES", "ImageError", "as_float_image", "read_image", "sample_image", "write_image"]
 
@@ -74,13 +73,8 @@ def write_image(path: str | os.PathLike[str], image: Any) -> Path:
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
     picture = Image.fromarray(pixels)  # (H, W) -> L, (H, W, 3) -> RGB, (H, W, 4) -> RGBA
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    with atomic_path(path) as temporary:
         picture.save(temporary, format=kind)
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
     return path
 
 

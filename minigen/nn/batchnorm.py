@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy
@@ -32,13 +33,13 @@ class _BatchNorm(Module):
                  bias: bool = True) -> None:  # fmt: skip
         super().__init__()
         name = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
+        if isinstance(num_features, bool) or not isinstance(num_features, numbers.Integral) or num_features < 1:
             raise ValueError(f"{name}: num_features must be an int >= 1, got {num_features!r}")
         if not 0 <= eps < float("inf"):
             raise ValueError(f"{name}: eps must be a finite number >= 0, got {eps!r}")
         if momentum is not None and not 0 <= momentum <= 1:
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = init.ones_(empty_parameter(num_features, device=device, dtype=dtype))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,9 +32,9 @@ class Linear(Module):
                  dtype: Any = None) -> None:  # fmt: skip
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"Linear: {name} must be an int >= 0, got {value!r}")
-        self.in_features, self.out_features = in_features, out_features
+        self.in_features, self.out_features = int(in_features), int(out_features)
         self.weight = empty_parameter(out_features, in_features, device=device, dtype=dtype)
         if bias:
             self.bias = empty_parameter(out_features, device=device, dtype=dtype)

@@ -111,7 +111,7 @@ class BinaryCrossEntropy(Function):
         return xp.maximum(xp.where(defined, logs, self.LOG_FLOOR), self.LOG_FLOOR)
 
     def forward(self, x: Any, t: Any) -> Any:
-        if bool(self.xp.any((x < 0) | (x > 1))):
+        if not bool(self.xp.all((x >= 0) & (x <= 1))):  # NaN fails this too, as in PyTorch
             raise ValueError(
                 "binary_cross_entropy: every input must be a probability in [0, 1]; "
                 "for logits use binary_cross_entropy_with_logits"

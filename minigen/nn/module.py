@@ -385,6 +385,7 @@ class Module:
         for key, array in arrays.items():
             target = own[key]
             target.data[...] = backend.as_array(array, dtype=target.dtype, device=target.device)
+            target.bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

@@ -22,6 +22,8 @@ class BinaryFunction(Function):
 class Add(BinaryFunction):
     """y = a + b. dy/da = 1, dy/db = 1."""
 
+    saves_inputs = False
+
     def forward(self, a: Any, b: Any) -> Any:
         self.remember_shapes(a, b)
         return a + b
@@ -32,6 +34,8 @@ class Add(BinaryFunction):
 
 class Sub(BinaryFunction):
     """y = a - b. dy/da = 1, dy/db = -1."""
+
+    saves_inputs = False
 
     def forward(self, a: Any, b: Any) -> Any:
         self.remember_shapes(a, b)
@@ -93,6 +97,8 @@ class Pow(BinaryFunction):
 
 class Neg(Function):
     """y = -x. dy/dx = -1."""
+
+    saves_inputs = False
 
     def forward(self, x: Any) -> Any:
         return -x

@@ -23,6 +23,8 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
 class BroadcastTo(Function):
     """y = x copied along new or size-1 axes. dL/dx = dL/dy summed over the copies."""
 
+    saves_inputs = False
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = tuple(shape)
 

@@ -24,6 +24,8 @@ def stable_sigmoid(xp: Any, x: Any) -> Any:
 class Exp(Function):
     """y = e^x. dy/dx = y."""
 
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.y = self.xp.exp(x)
         return self.y
@@ -46,6 +48,8 @@ class Log(Function):
 class Sqrt(Function):
     """y = sqrt(x). dy/dx = 1 / (2 y)."""
 
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.y = self.xp.sqrt(x)
         return self.y
@@ -57,6 +61,8 @@ class Sqrt(Function):
 class Abs(Function):
     """y = |x|. dy/dx = sign(x) (0 at x = 0, as in PyTorch)."""
 
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.sign = self.xp.sign(x)
         return self.xp.abs(x)
@@ -67,6 +73,8 @@ class Abs(Function):
 
 class Clip(Function):
     """y = min(max(x, low), high). dy/dx = 1 where low <= x <= high, else 0."""
+
+    saves_inputs = False
 
     def __init__(self, low: float | None, high: float | None) -> None:
         self.low, self.high = low, high
@@ -87,6 +95,8 @@ class Clip(Function):
 class Tanh(Function):
     """y = tanh x. dy/dx = 1 - y^2."""
 
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.y = self.xp.tanh(x)
         return self.y
@@ -97,6 +107,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x), split by the sign of x (see :func:`stable_sigmoid`). dy/dx = y (1 - y)."""
+
+    saves_inputs = False
 
     def forward(self, x: Any) -> Any:
         self.y = stable_sigmoid(self.xp, x)
@@ -109,6 +121,8 @@ class Sigmoid(Function):
 class ReLU(Function):
     """y = max(x, 0). dy/dx = 1 where x > 0, else 0."""
 
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.positive = x > 0
         return self.xp.maximum(x, x.dtype.type(0))  # not x * (x > 0): -inf * 0 is NaN
@@ -119,6 +133,8 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """y = x where x > 0, else slope * x. dy/dx = 1 or slope."""
+
+    saves_inputs = False
 
     def __init__(self, negative_slope: float) -> None:
         self.negative_slope = negative_slope

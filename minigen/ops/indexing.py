@@ -40,6 +40,8 @@ def _has_integer_array(index: Any) -> bool:
 class GetItem(Function):
     """y = x[index]. dL/dx = zeros with dL/dy added at ``index``; repeated indices accumulate."""
 
+    saves_inputs = False
+
     def __init__(self, index: Any) -> None:
         self.index = _as_index(index)
 
@@ -59,6 +61,8 @@ class GetItem(Function):
 
 class Where(Function):
     """y = a where condition else b. dL/da = dL/dy where condition, dL/db = dL/dy elsewhere."""
+
+    saves_inputs = False
 
     def __init__(self, condition: Any) -> None:
         self.condition = condition.data if isinstance(condition, Tensor) else condition

@@ -60,6 +60,8 @@ class Reduction(Function):
 class Sum(Reduction):
     """y = sum_i x_i. dy/dx_i = 1."""
 
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         return x.sum(axis=self.setup(x), keepdims=self.keepdims)
 
@@ -69,6 +71,8 @@ class Sum(Reduction):
 
 class Mean(Reduction):
     """y = (1/n) sum_i x_i. dy/dx_i = 1/n."""
+
+    saves_inputs = False
 
     def forward(self, x: Any) -> Any:
         return x.mean(axis=self.setup(x), keepdims=self.keepdims)
@@ -130,6 +134,8 @@ class LogSumExp(Reduction):
 class Softmax(Function):
     """y_i = e^{x_i} / sum_j e^{x_j} along ``dim``. dL/dx = y * (g - sum_j g_j y_j)."""
 
+    saves_inputs = False
+
     def __init__(self, dim: int) -> None:
         self.dim = dim
 
@@ -144,6 +150,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """y_i = x_i - logsumexp(x) along ``dim``. dL/dx = g - softmax(x) * sum_j g_j."""
+
+    saves_inputs = False
 
     def __init__(self, dim: int) -> None:
         self.dim = dim

@@ -3,6 +3,8 @@ flatten, pad, concatenate, stack. Their backward moves the gradient back the sam
 
 from __future__ import annotations
 
+import numbers
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +13,8 @@ from minigen.tensor import Function, Tensor
 
 class Reshape(Function):
     """y = x with a new shape. dL/dx = dL/dy reshaped back."""
+
+    saves_inputs = False
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -25,6 +29,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """y = x with its axes permuted. dL/dx = dL/dy with the inverse permutation."""
+
+    saves_inputs = False
 
     def __init__(self, axes: Sequence[int] | None) -> None:
         self.axes = axes
@@ -42,6 +48,8 @@ class Transpose(Function):
 
 class Pad(Function):
     """y = x surrounded by a constant. dL/dx = the interior of dL/dy."""
+
+    saves_inputs = False
 
     def __init__(self, pad: Sequence[int], value: float) -> None:
         if len(pad) % 2:
@@ -66,6 +74,8 @@ class Pad(Function):
 class Concatenate(Function):
     """y = [x_1, x_2, ...] joined along ``axis``. dL/dx_k = the slice of dL/dy that came from x_k."""
 
+    saves_inputs = False
+
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
@@ -85,6 +95,8 @@ class Concatenate(Function):
 
 class Stack(Function):
     """y = [x_1, x_2, ...] stacked along a new ``axis``. dL/dx_k = dL/dy taken at k on that axis."""
+
+    saves_inputs = False
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
@@ -109,7 +121,7 @@ def transpose(x: Tensor, *dims: int | Sequence[int] | None) -> Tensor:
     ``transpose(x)`` reverses the axes; ``transpose(x, (2, 0, 1))`` and ``transpose(x, 2, 0, 1)`` permute them,
     as numpy.transpose and torch.permute do. Two ints always swap (PyTorch's meaning).
     """
-    if len(dims) == 1 and (dims[0] is None or not isinstance(dims[0], int)):
+    if len(dims) == 1 and (dims[0] is None or not isinstance(dims[0], numbers.Integral)):
         axes = dims[0]
     elif len(dims) == 2:
         d0, d1 = (_axis(d, x.ndim, "transpose") for d in dims)
@@ -118,7 +130,7 @@ def transpose(x: Tensor, *dims: int | Sequence[int] | None) -> Tensor:
     else:
         axes = dims or None
     if axes is not None:
-        axes = tuple(axes)
+        axes = tuple(_axis(a, x.ndim, "transpose") for a in axes) if len(axes) == x.ndim else tuple(axes)
         if sorted(_axis(a, x.ndim, "transpose") for a in axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
     return Transpose(axes)(x)
@@ -126,15 +138,19 @@ def transpose(x: Tensor, *dims: int | Sequence[int] | None) -> Tensor:
 
 def permute(x: Tensor, *dims: int | Sequence[int]) -> Tensor:
     """The axes in the order ``dims`` (``x.permute(2, 0, 1)`` or ``x.permute((2, 0, 1))``), as torch.permute."""
-    axes = tuple(dims[0]) if len(dims) == 1 and not isinstance(dims[0], int) else dims
+    axes = tuple(dims[0]) if len(dims) == 1 and not isinstance(dims[0], numbers.Integral) else dims
     return transpose(x, axes)  # one sequence: always a permutation, never a swap
 
 
 def _axis(axis: Any, ndim: int, function: str) -> int:
     """``axis`` as a non-negative int, or a one-line error naming ``function``."""
-    if not isinstance(axis, int) or isinstance(axis, bool) or not -max(ndim, 1) <= axis < max(ndim, 1):
+    try:
+        index = operator.index(axis)  # an int, or a NumPy integer
+    except TypeError:
+        raise TypeError(f"{function}: axis {axis!r} is a {type(axis).__name__} (expected an int)") from None
+    if isinstance(axis, bool) or not -max(ndim, 1) <= index < max(ndim, 1):
         raise ValueError(f"{function}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
-    return axis % max(ndim, 1)
+    return index % max(ndim, 1)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from minigen import serialization
+from minigen import files, serialization
+from minigen.files import one_line
 
 from .config import MAX_LATENT_DIM, ConfigError, TrainConfig
 
@@ -49,7 +50,7 @@ CHECKPOINT_NAME = "checkpoint.npz"
 
 # Ctrl-C and crashes remove their temporary; a killed process leaves one, which this collects:
 # remove_stale_temporaries(out / CHECKPOINT_NAME) when a run starts.
-remove_stale_temporaries = serialization.remove_stale_temporaries
+remove_stale_temporaries = files.remove_stale_temporaries
 
 
 def save_checkpoint(path: str | Path, *, config: TrainConfig, model: Any, optimizers: dict[str, Any], epoch: int,
@@ -114,16 +115,12 @@ def _check_config(config: TrainConfig, path: Path) -> None:
         if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
             names = [kind.__name__ for kind in allowed if kind is not type(None)]
             expected = " or ".join(names) + (" or None" if type(None) in allowed else "")
-            raise ConfigError(f"checkpoint {path} has {field.name}={_short(value)}, expected {expected}")
+            raise ConfigError(f"checkpoint {path} has {field.name}={one_line(repr(value), 60)}, expected {expected}")
     try:  # latent_dim among the rest: at most MAX_LATENT_DIM, so a hostile 10**9 fails before a model is built
         config.resolved()
     except ConfigError as error:
         raise ConfigError(f"checkpoint {path} has an unusable config: {error}") from None
 
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def model_from_checkpoint(state: dict[str, Any], image_shape: tuple[int, int, int], device: str = "cpu") -> Any:

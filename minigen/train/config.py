@@ -121,26 +121,35 @@ class TrainConfig:
         if self.dataset not in DATASET_NAMES:
             raise bad_setting("dataset", self.dataset, f"unknown dataset; expected one of {', '.join(DATASET_NAMES)}")
         defaults = DEFAULTS[self.model]
+        kind = MODELS[self.model].kind
+
+        def option(name: str, default: Any, convert: Any) -> Any:
+            """A model's own option filled in; one it does not use stays as given (None unless set by hand)."""
+            value = getattr(self, name)
+            if kind not in MODEL_OPTIONS[name]:
+                return value
+            return default if value is None else convert(value)
+
         config = dataclasses.replace(
             self,
             epochs=defaults["epochs"] if self.epochs is None else int(self.epochs),
             batch_size=defaults["batch_size"] if self.batch_size is None else int(self.batch_size),
             lr=defaults["lr"] if self.lr is None else float(self.lr),
-            label_smoothing=(
-                defaults.get("label_smoothing", 0.0) if self.label_smoothing is None else float(self.label_smoothing)
-            ),
-            beta=1.0 if self.beta is None else float(self.beta),
-            likelihood="bernoulli" if self.likelihood is None else self.likelihood,
+            label_smoothing=option("label_smoothing", defaults.get("label_smoothing", 0.0), float),
+            beta=option("beta", 1.0, float),
+            likelihood=option("likelihood", "bernoulli", str),
             out=f"runs/{self.model}" if self.out is None else str(self.out),
         )
         checks = [
             (config.epochs >= 1, "epochs", config.epochs, "expected an int >= 1"),
             (config.batch_size >= 1, "batch_size", config.batch_size, "expected an int >= 1"),
             (math.isfinite(config.lr) and config.lr > 0, "lr", config.lr, "expected a finite number > 0"),
-            (config.likelihood in ("bernoulli", "gaussian"), "likelihood", config.likelihood,
+            (config.likelihood in (None, "bernoulli", "gaussian"), "likelihood", config.likelihood,
              "expected bernoulli or gaussian"),
-            (0 <= config.label_smoothing < 1, "label_smoothing", config.label_smoothing, "expected a number in [0, 1)"),
-            (math.isfinite(config.beta) and config.beta >= 0, "beta", config.beta, "expected a finite number >= 0"),
+            (config.label_smoothing is None or 0 <= config.label_smoothing < 1, "label_smoothing",
+             config.label_smoothing, "expected a number in [0, 1)"),
+            (config.beta is None or (math.isfinite(config.beta) and config.beta >= 0), "beta", config.beta,
+             "expected a finite number >= 0"),
             (0 <= config.seed < SEED_LIMIT, "seed", config.seed, "expected an int in [0, 2**32)"),
             (config.log_every >= 1, "log_every", config.log_every, "expected an int >= 1"),
             (config.subset is None or config.subset >= 1, "subset", config.subset, "expected an int >= 1"),

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from minigen.files import atomic_path
+
 from .config import ConfigError
 
-__all__ = ["MetricsLog"]
+__all__ = ["MetricsLog", "require_tensorboard"]
 
 
 class MetricsLog:
@@ -48,11 +48,7 @@ class MetricsLog:
         self.records: list[dict[str, Any]] = kept
         self.writer = None
         if tensorboard:
-            try:
-                from tensorboardX import SummaryWriter
-            except ImportError:
-                raise ConfigError("--tensorboard needs tensorboardX: pip install tensorboardX") from None
-            self.writer = SummaryWriter(str(out / "tensorboard"))
+            self.writer = require_tensorboard()(str(out / "tensorboard"))
 
     @staticmethod
     def read(path: str | Path, log: Callable[[str], Any] | None = None) -> list[dict[str, Any]]:
@@ -107,6 +103,17 @@ class MetricsLog:
             self.writer.close()
 
 
+def require_tensorboard() -> Any:
+    """tensorboardX's SummaryWriter, or a ConfigError saying how to install it."""
+    try:
+        from tensorboardX import SummaryWriter
+    except ImportError:
+        raise ConfigError(
+            "tensorboard: True (needs tensorboardX, not installed; pip install tensorboardX)", option="tensorboard"
+        ) from None
+    return SummaryWriter
+
+
 def _line(record: dict[str, Any]) -> str:
     """One record as a line of valid JSON: NaN and inf become null."""
     finite = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
@@ -115,9 +122,5 @@ def _line(record: dict[str, Any]) -> str:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Replace ``path``'s content by ``text`` through a temporary file: a crash leaves the old or the new file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    with atomic_path(path) as temporary:
         temporary.write_text(text)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -10,14 +10,14 @@ never leaves half a picture (nor destroys the previous one).
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from minigen.files import atomic_path
 
 __all__ = ["image_grid", "save_image_grid", "save_loss_curves"]
 
@@ -50,13 +50,8 @@ def image_grid(images: np.ndarray, data_range: tuple[float, float] = (0.0, 1.0),
 def _save(figure: Figure, path: str | Path) -> None:
     """Write ``figure`` as a PNG at exactly ``path`` (whatever its suffix), atomically."""
     FigureCanvasAgg(figure)
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def save_image_grid(images: np.ndarray, path: str | Path, data_range: tuple[float, float] = (0.0, 1.0),

@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import re
 import os
 import signal
 import sys
@@ -63,7 +64,7 @@ from .checkpoint import (
 )
 from .config import ConfigError, TrainConfig, bad_setting
 from .gan import GANTask
-from .metrics import MetricsLog
+from .metrics import MetricsLog, require_tensorboard
 from .regression import RegressionTask
 from .vae import VAETask
 
@@ -164,15 +165,17 @@ class _StopRequested(Exception):
         self.signum = signum
 
 
-# What a run writes in its folder: a folder holding any of these holds a run.
-RUN_FILES = (CHECKPOINT_NAME, "metrics.jsonl", "losses.png", "samples_epoch_*.png")
+# What a run writes in its folder (a regular expression on file names): a folder holding any of these holds a run.
+RUN_FILES = r"checkpoint\.npz|metrics\.jsonl|losses\.png|samples_epoch_\d{3,}\.png"
+TENSORBOARD_FILES = "events.out.tfevents.*"  # what tensorboardX writes in out/tensorboard
 
 
 def _holds_run(folder: Path) -> list[Path]:
-    """The files of a run in ``folder`` ([] when none, or no folder)."""
+    """The files of a run in ``folder`` ([] when none, or no folder); nothing else in it is the run's."""
     if not folder.is_dir():
         return []
-    return sorted(path for pattern in RUN_FILES for path in folder.glob(pattern) if path.is_file())
+    run = sorted(path for path in folder.iterdir() if re.fullmatch(RUN_FILES, path.name) and path.is_file())
+    return run + sorted((folder / "tensorboard").glob(TENSORBOARD_FILES))
 
 
 def _prepare_out(folder: Path) -> None:
@@ -202,6 +205,8 @@ class Trainer:
         requested = config
         config = config.resolved()
         requested.check_options_apply()
+        if config.tensorboard:  # before anything is written or removed
+            require_tensorboard()
         self.out = Path(config.out)
         self.checkpoint_path = self.out / CHECKPOINT_NAME
         if self.out.exists() and not self.out.is_dir():
@@ -256,7 +261,7 @@ class Trainer:
         self._batches: Iterator | None = None
         _prepare_out(self.out)  # made only now that every setting was checked
         # what a killed run left half-written (checkpoint, metrics, pictures); a live writer's files are kept
-        stale = remove_stale_temporaries(self.out)
+        stale = remove_stale_temporaries(self.out, names=RUN_FILES)
         if stale:
             self.log(f"removed {len(stale)} temporary file(s) that an interrupted run left in {self.out}")
         if saved is not None:
