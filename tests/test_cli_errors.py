@@ -109,7 +109,8 @@ def test_the_python_api_refuses_an_unused_option_too(tmp_path):
     assert caught.value.option == "beta"
     resolved = TrainConfig(model="gan").resolved()
     assert resolved.beta is None and resolved.likelihood is None and resolved.label_smoothing == 0.1
-    assert TrainConfig(model="vae").resolved().beta == 1.0 and TrainConfig(model="vae").resolved().label_smoothing is None
+    vae = TrainConfig(model="vae").resolved()
+    assert vae.beta == 1.0 and vae.label_smoothing is None
     Trainer(TrainConfig(model="vae", out=str(tmp_path / "resolved"), subset=64, batch_size=16).resolved())
 
 

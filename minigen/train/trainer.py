@@ -36,8 +36,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import re
 import os
+import re
 import signal
 import sys
 import threading
