@@ -7,14 +7,17 @@ One file per idea:
 ``io.py``          reading and writing PNG/JPEG, the shipped sample images, the checks on an image
 ``solver.py``      preconditioned conjugate gradient, shared by matting and Poisson blending
 ``texture.py``     image quilting and texture transfer (Efros & Freeman 2001)
+``compose.py``     Porter-Duff over (Porter & Duff 1984) and Poisson blending (Perez, Gangnet & Blake 2003)
 =================  ================================================================================
 """
 
+from minigen.imaging.compose import over, over_premultiplied, poisson_blend, poisson_system, premultiply, unpremultiply
 from minigen.imaging.io import SAMPLE_IMAGES, ImageError, as_float_image, read_image, sample_image, write_image
 from minigen.imaging.solver import SolveInfo, conjugate_gradient
 from minigen.imaging.texture import luminance, min_error_cut, overlap_errors, quilt, texture_transfer
 
 __all__ = [
     "SAMPLE_IMAGES", "ImageError", "SolveInfo", "as_float_image", "conjugate_gradient", "luminance", "min_error_cut",
-    "overlap_errors", "quilt", "read_image", "sample_image", "texture_transfer", "write_image",
+    "over", "over_premultiplied", "overlap_errors", "poisson_blend", "poisson_system", "premultiply", "quilt",
+    "read_image", "sample_image", "texture_transfer", "unpremultiply", "write_image",
 ]  # fmt: skip
