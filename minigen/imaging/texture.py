@@ -31,6 +31,7 @@ __all__ = ["luminance", "min_error_cut", "overlap_errors", "quilt", "texture_tra
 
 MAX_DEFAULT_PATCH = 48  # the default block side is a quarter of the source's shorter side, at most this
 TRANSFER_BLOCKS = 16  # texture transfer's default first block side: at most the target's shorter side / this
+MIN_TRANSFER_PATCH = 12  # ... and at least this
 
 
 # --------------------------------------------------------------------------------------------- the pieces
@@ -79,7 +80,8 @@ def overlap_errors(source: Any, template: Any, mask: Any) -> Any:
     E[y, x] = sum_ij mask_ij ||template_ij - source_(y+i, x+j)||^2, computed for all (y, x) at once by the expansion
     sum M T^2 - 2 corr(S, M T) + corr(sum_c S_c^2, M), whose correlations are products of FFTs.
     """
-    source, template = _channels_last(source), _channels_last(template)
+    source = _channels_last(as_float_image(source, "source"))
+    template = _channels_last(as_float_image(template, "template"))
     if template.shape[2] != source.shape[2] or tuple(mask.shape) != tuple(template.shape[:2]):
         raise ValueError(
             f"overlap_errors: template {tuple(template.shape)} and mask {tuple(mask.shape)} do not fit source "
@@ -274,8 +276,10 @@ def texture_transfer(
             f"target: on device {backend.device_of(target).name!r} "
             f"(expected the source's device {backend.device_of(source).name!r})"
         )
-    if patch is None:  # blocks small enough to follow the target's shapes: 1/16 of its shorter side
-        patch = max(2, min(_default_patch(source), min(target.shape[:2]) // TRANSFER_BLOCKS))
+    if patch is None:  # blocks small enough to follow the target's shapes: 1/16 of its shorter side, but at least
+        # MIN_TRANSFER_PATCH, below which the later, smaller passes' overlaps are a pixel and their cuts do nothing
+        patch = max(MIN_TRANSFER_PATCH, min(_default_patch(source), min(target.shape[:2]) // TRANSFER_BLOCKS))
+        patch = min(patch, *source.shape[:2])
     patch, overlap = _check_blocks(source, patch, overlap)
     tolerance, rng = _check_tolerance(tolerance), _generator(rng)
     if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 1:
