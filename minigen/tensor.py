@@ -211,17 +211,23 @@ class Tensor:
                 )
 
         grads = {id(self): grad}  # dL/d(node) for nodes not yet processed
+        # A leaf's .grad must own writable memory. An array a backward made afresh can be kept as it is; one
+        # that is a view (a broadcast is read-only), the caller's own, or already handed to a leaf is copied.
+        handed_out = {id(grad)}
         for node in reversed(self._topological_order()):
             node_grad = grads.pop(id(node), None)
             if node_grad is None:  # every path from here to self had a None gradient
                 continue
             creator = node._creator
             if creator is None:  # a leaf: accumulate, as PyTorch does
-                node_grad = backend.get_array_module(node.data).asarray(node_grad, dtype=node.dtype)
-                if node.grad is None:  # a copy: the array may be a read-only broadcast view, or shared with a sibling
-                    node.grad = Tensor(node_grad.copy())
-                else:
-                    node.grad = Tensor(node.grad.data + node_grad)
+                fresh = backend.get_array_module(node.data).asarray(node_grad, dtype=node.dtype)
+                if node.grad is not None:
+                    node.grad = Tensor(node.grad.data + fresh)
+                    continue
+                if fresh is node_grad and (getattr(fresh, "base", None) is not None or id(fresh) in handed_out):
+                    fresh = fresh.copy()
+                handed_out.add(id(fresh))
+                node.grad = Tensor(fresh)
                 continue
             creator.check_versions(node)
             input_grads = creator.backward(node_grad)

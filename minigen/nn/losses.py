@@ -136,7 +136,7 @@ class BinaryCrossEntropyWithLogits(Function):
         l = (1 - t) max(x, 0) + t max(-x, 0) + log(1 + e^-|x|)  +  (p - 1) t softplus(-x)
 
     with softplus(-x) = max(-x, 0) + log(1 + e^-|x|); (1 - t) max(x, 0) + t max(-x, 0) is max(x, 0) - x t, written
-    so that an infinite logit with the target it agrees with gives 0, not inf - inf = NaN.
+    so that an infinite logit with the target it agrees with gives 0, not inf - inf = NaN (see forward).
 
     (-log(1 - s) = softplus(x), -log s = softplus(-x); the first three terms are the p = 1 loss).
     dl/dx = (1 + (p - 1) t) sigmoid(x) - p t,  dl/dt = (p - 1) softplus(-x) - x,  dl/dp = t softplus(-x).
@@ -146,17 +146,24 @@ class BinaryCrossEntropyWithLogits(Function):
         xp = self.xp
         self.x, self.t, self.pos_weight = x, t, pos_weight
         zero = x.dtype.type(0)
-        log_term = xp.log1p(xp.exp(-xp.abs(x)))  # log(1 + e^-|x|), in (0, log 2]: exact for large |x|
-        # Not softplus(x) - x*t: the log term is added last, so e^-100 stays exact at x = 100, t = 1.
-        # Each product is 0 where its weight is: 0 * inf would be NaN at x = +-inf.
-        positive_part = xp.where(t == 1, zero, (1 - t) * xp.maximum(x, zero))
-        negative_part = xp.where(t == 0, zero, t * xp.maximum(-x, zero))
-        loss = positive_part + negative_part + log_term
-        if pos_weight is None:
-            return loss
-        self.softplus_of_minus_x = xp.maximum(-x, zero) + log_term  # -log sigmoid(x)
-        extra_weight = (pos_weight - 1) * t
-        return loss + xp.where(extra_weight == 0, zero, extra_weight * self.softplus_of_minus_x)
+        log_term = xp.abs(x)  # log(1 + e^-|x|), in (0, log 2]: exact for large |x|; four passes in place
+        xp.negative(log_term, out=log_term)
+        xp.exp(log_term, out=log_term)
+        xp.log1p(log_term, out=log_term)
+        # (1 - t) max(x, 0) + t max(-x, 0), then the log term last, so e^-100 stays exact at x = 100, t = 1
+        loss = xp.maximum(x, zero)
+        loss *= 1 - t
+        negative_part = xp.negative(x)
+        xp.maximum(negative_part, zero, out=negative_part)
+        negative_part *= t
+        loss += negative_part
+        if pos_weight is not None:
+            self.softplus_of_minus_x = xp.maximum(-x, zero) + log_term  # -log sigmoid(x)
+            loss += (pos_weight - 1) * t * self.softplus_of_minus_x
+        loss += log_term
+        # A NaN here can only be 0 * inf at an infinite logit (x = inf with t = 1, x = -inf with t = 0), a term
+        # whose true value is 0: the loss there is the log term alone. (A NaN logit keeps its NaN: so is log_term.)
+        return xp.where(xp.isnan(loss), log_term, loss)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp, x, t, p = self.xp, self.x, self.t, self.pos_weight

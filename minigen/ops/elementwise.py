@@ -6,19 +6,28 @@ y rather than x.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from minigen.tensor import Function, Tensor
 
 
 def stable_sigmoid(xp: Any, x: Any) -> Any:
-    """1 / (1 + e^-x) on arrays, split by sign with z = e^-|x| <= 1: 1 / (1 + z) for x >= 0, z / (1 + z) below.
+    """1 / (1 + e^-x) on arrays, with x first raised to -log(largest float) so that e^-x never overflows.
 
-    Nothing overflows, and the left tail keeps its relative precision: in float32 the form
-    (1 + tanh(x/2)) / 2 rounds to exactly 0 below x = -17, where the true value is 4e-8.
+    Accurate to the last bits in both tails: e^-x is large but finite on the left, so 1 / (1 + e^-x)
+    keeps its relative precision (the form (1 + tanh(x/2)) / 2 rounds to exactly 0 below x = -17 in
+    float32, where the true value is 4e-8); below -88.7 (float32) the true value is below the smallest
+    normal float and 0 is returned. Written in place.
     """
-    z = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, x.dtype.type(1), z) / (1 + z)
+    lowest = x.dtype.type(-math.log(float(xp.finfo(x.dtype).max)))
+    y = xp.maximum(x, lowest)
+    xp.negative(y, out=y)
+    xp.exp(y, out=y)
+    y += x.dtype.type(1)
+    xp.reciprocal(y, out=y)
+    y *= x >= lowest  # below, the true value underflows: 0, not the 1 / (largest float) of the raised x
+    return y
 
 
 class Exp(Function):
@@ -106,7 +115,7 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + e^-x), split by the sign of x (see :func:`stable_sigmoid`). dy/dx = y (1 - y)."""
+    """y = 1 / (1 + e^-x), never overflowing (see :func:`stable_sigmoid`). dy/dx = y (1 - y)."""
 
     saves_inputs = False
 
