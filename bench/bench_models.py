@@ -37,7 +37,7 @@ at the start is printed for that reason.
 
 When CuPy and a GPU are present, minigen on CuPy is also timed against PyTorch
 CUDA; otherwise those rows are skipped and the output says so. The table is
-printed and written to bench/RESULTS.md (unless ``--no-write``) with the date,
+printed and written to its section of bench/RESULTS.md (unless ``--no-write``) with the date,
 CPU, core count and library versions.
 """
 
@@ -54,6 +54,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from results import write_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -392,10 +394,10 @@ def main() -> None:
                 else "GPU: minigen on CuPy vs PyTorch CUDA"
             )
             print(f"\n{title}\n" + "\n".join(table))
-            output += ["", f"## {title}", "", *table]
+            output += ["", f"### {title}", "", *table]
     if not args.no_write:
-        (HERE / "RESULTS.md").write_text("\n".join(output) + "\n")
-        print(f"\nwritten to {HERE / 'RESULTS.md'}")
+        report = "\n".join(output).replace("# minigen vs", "## minigen vs", 1)  # a section of RESULTS.md
+        print(f"\nwritten to {write_section('bench_models.py', report)}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Poisson blending (seamless cloning): minigen.imaging.compose.poisson_blend against OpenCV's cv2.seamlessClone.
 
-Run:  python bench/bench_poisson.py [--repeats 3] [--out bench/RESULTS_poisson.md] [--images DIR]
+Run:  python bench/bench_poisson.py [--repeats 3] [--no-write] [--images DIR]   (writes its section of bench/RESULTS.md)
 
 One thread for everything (set before NumPy and OpenCV load). The target is the shipped "astronaut" upscaled to
 512 x 512 (Pillow, bicubic); the source is "chelsea" with an elliptic mask of about 200 x 200 pixels around the
@@ -34,6 +34,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from results import write_section  # noqa: E402
+
 from minigen.imaging.compose import poisson_blend  # noqa: E402
 from minigen.imaging.io import sample_image, write_image  # noqa: E402
 
@@ -118,7 +120,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "RESULTS_poisson.md")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     parser.add_argument("--images", type=Path, default=None, help="also write the blended images (PNG) here")
     args = parser.parse_args()
 
@@ -232,8 +234,10 @@ def main() -> None:
             "",
         ]
     )
-    args.out.write_text(report)
     print(report)
+    if not args.no_write:
+        section = report.replace("# Poisson blending", "## Poisson blending", 1)  # a section of RESULTS.md
+        print(f"written to {write_section('bench_poisson.py', section)}")
     if args.images is not None:
         args.images.mkdir(parents=True, exist_ok=True)
         for name, image in results.items():
