@@ -4,11 +4,11 @@
 
 Needs the bench extra (``pip install pymatting``; it brings numba and scipy).
 
-Scene (330 x 400, 132k pixels, built here from the shipped photographs): chelsea's fur as the foreground F over
-coffee as the background B, both resized with Pillow to cover the frame; alpha is a soft disc (a Gaussian-blurred
-edge, sigma 2) with 40 curved hair-like strands of partial alpha (0.3-0.8, about 1 pixel wide);
-I = alpha F + (1 - alpha) B rounded to 8 bits; the trimap is the alpha eroded / dilated by 6 pixels (0 / 0.5 / 1,
-read alike by both libraries: pymatting calls >= 0.9 foreground and <= 0.1 background).
+Scene (330 x 400, 132k pixels): ``minigen.imaging.matting_scene()``, chelsea's fur as the foreground F over coffee
+as the background B, both resized to cover the frame; alpha a soft-edged ellipse (3-pixel ramp) with 40 curved
+hair-like strands of partial alpha (0.3-0.8, about 1 pixel wide); I = alpha F + (1 - alpha) B rounded to 8 bits;
+the trimap is the alpha eroded / dilated by 6 pixels (0 / 0.5 / 1, read alike by both libraries: pymatting calls
+>= 0.9 foreground and <= 0.1 background).
 
 Rows: minigen ``closed_form_alpha`` (float32 unless said) as plain CG, Jacobi-PCG, coarse-to-fine + plain CG,
 coarse-to-fine + Jacobi (the default), the default in float64 and at rtol 1e-7; pymatting ``estimate_alpha_cf``
@@ -22,7 +22,7 @@ runs, each run doing every method once in turn so that a busy spell on a shared 
 process CPU time (at 1 thread it does not grow when other processes compete for the cores); iterations = CG steps of
 the finest level (minigen: coarsest-to-finest in brackets) or pymatting's CG steps. Each thread count runs in its own
 subprocess with OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS set before NumPy is imported. Numba's compilation is excluded (a
-warm-up call on a small scene first). Writes bench/RESULTS_matting.md unless ``--no-write``.
+warm-up call on a small scene first). Writes its section of bench/RESULTS.md unless ``--no-write``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import write_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SCENE_SHAPE = (330, 400)
@@ -49,56 +51,12 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def build_scene(h: int, w: int, seed: int = 0):
-    """(image, alpha, F, B, trimap) as float64 NumPy arrays; see the module docstring."""
-    import numpy as np
-    from PIL import Image
+    """(image, alpha, F, B, trimap) as float64 NumPy arrays: minigen.imaging.matting_scene."""
+    from minigen.imaging.scenes import matting_scene
 
-    from minigen.imaging.io import sample_image
-
-    def cover(name: str):
-        picture = sample_image(name)
-        scale = max(h / picture.shape[0], w / picture.shape[1])
-        size = (max(w, round(picture.shape[1] * scale)), max(h, round(picture.shape[0] * scale)))
-        pixels = Image.fromarray(np.round(picture * 255).astype(np.uint8)).resize(size, Image.BICUBIC)
-        array = np.asarray(pixels).astype(np.float64) / 255
-        top, left = (size[1] - h) // 2, (size[0] - w) // 2
-        return array[top : top + h, left : left + w]
-
-    def blur(array, sigma):
-        taps = np.arange(-int(3 * sigma) - 1, int(3 * sigma) + 2)
-        kernel = np.exp(-(taps**2) / (2 * sigma**2))
-        kernel /= kernel.sum()
-        padded = np.pad(array, len(taps) // 2, mode="edge")
-        rows = np.apply_along_axis(lambda v: np.convolve(v, kernel, "valid"), 0, padded)
-        return np.apply_along_axis(lambda v: np.convolve(v, kernel, "valid"), 1, rows)
-
-    rng = np.random.default_rng(seed)
-    foreground, background = cover("chelsea"), cover("coffee")
-    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-    cy, cx, ry, rx = h * 0.5, w * 0.5, h * 0.3, w * 0.28
-    alpha = blur((np.hypot((y - cy) / ry, (x - cx) / rx) <= 1).astype(np.float64), 2.0)
-    for _ in range(40):
-        angle, length = rng.uniform(0, 2 * np.pi), rng.uniform(0.08, 0.2) * min(h, w)
-        opacity, bend = rng.uniform(0.3, 0.8), rng.uniform(-0.6, 0.6)
-        s = np.linspace(0, 1, 50)
-        py = cy + 0.95 * ry * np.sin(angle) + length * s * np.sin(angle + bend * s)
-        px = cx + 0.95 * rx * np.cos(angle) + length * s * np.cos(angle + bend * s)
-        top, bottom = max(int(py.min()) - 3, 0), min(int(py.max()) + 4, h)
-        left, right = max(int(px.min()) - 3, 0), min(int(px.max()) + 4, w)
-        if top >= bottom or left >= right:
-            continue
-        yy, xx = y[top:bottom, left:right, None], x[top:bottom, left:right, None]
-        distance = np.hypot(yy - py, xx - px).min(axis=-1)
-        strand = opacity * np.clip(1.2 - distance, 0, 1)
-        alpha[top:bottom, left:right] = np.maximum(alpha[top:bottom, left:right], strand)
-    alpha = np.clip(alpha, 0, 1)
-    image = np.round((alpha[..., None] * foreground + (1 - alpha[..., None]) * background) * 255) / 255
-    band = 6
-    windows = np.lib.stride_tricks.sliding_window_view(np.pad(alpha, band, mode="edge"), (2 * band + 1,) * 2)
-    trimap = np.full((h, w), 0.5)
-    trimap[windows.min(axis=(-1, -2)) >= 1 - 1e-6] = 1
-    trimap[windows.max(axis=(-1, -2)) <= 1e-6] = 0
-    return image, alpha, foreground, background, trimap
+    scene = matting_scene(h, w, seed=seed)
+    return tuple(part.astype("float64") for part in (scene.image, scene.alpha, scene.foreground, scene.background,
+                                                      scene.trimap))  # fmt: skip
 
 
 def worker(scene_path: str, repeats: int) -> None:
@@ -318,8 +276,8 @@ def main() -> None:
     text = "\n".join(report)
     print(text)
     if not options.no_write:
-        (HERE / "RESULTS_matting.md").write_text(text)
-        print(f"wrote {HERE / 'RESULTS_matting.md'}", file=sys.stderr)
+        section = text.replace("# ", "## ", 1)  # its title, one level down in RESULTS.md
+        print(f"wrote {write_section('bench_matting.py', section)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

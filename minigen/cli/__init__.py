@@ -17,12 +17,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from minigen.cli import train
+from minigen.cli import imaging, train
 from minigen.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Parser
 
 __all__ = ["build_parser", "main"]
 
-FAMILIES = (train,)  # each adds its subcommands and returns their handlers
+FAMILIES = (train, imaging)  # each adds its subcommands and returns their handlers
 
 
 def build_parser() -> tuple[Parser, dict[str, Any]]:
