@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from results import write_section
+from results import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -153,14 +153,6 @@ def worker(scene_path: str, repeats: int) -> None:
         }  # fmt: skip
         print(json.dumps(row), flush=True)
 
-
-def machine() -> str:
-    try:
-        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
-        model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    return f"{model}, {os.cpu_count()} cores; {platform.platform()}"
 
 
 def versions() -> str:

@@ -26,7 +26,6 @@ import argparse  # noqa: E402
 import datetime  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -34,7 +33,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from results import write_section  # noqa: E402
+from results import machine, write_section  # noqa: E402
 
 from minigen.imaging.compose import poisson_blend  # noqa: E402
 from minigen.imaging.io import sample_image, write_image  # noqa: E402
@@ -107,14 +106,6 @@ def sparse_reference(source: np.ndarray, target: np.ndarray, inside: np.ndarray,
     result[rows, cols] = spsolve(matrix, rhs)
     return result
 
-
-def machine() -> str:
-    try:
-        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
-        model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    return f"{model}, {os.cpu_count()} cores; {platform.platform()}"
 
 
 def main() -> None:

@@ -16,27 +16,17 @@ import argparse  # noqa: E402
 import datetime  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from results import write_section  # noqa: E402
+from results import machine, write_section  # noqa: E402
 
 from minigen.imaging.io import SAMPLE_IMAGES, sample_image, write_image  # noqa: E402
 from minigen.imaging.texture import TRANSFER_BLOCKS, _default_patch, luminance, quilt, texture_transfer  # noqa: E402
 
 TARGET_SECONDS = 5.0
 
-
-def machine() -> str:
-    """The CPU's model name as lscpu gives it, and the core count."""
-    try:
-        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
-        model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        model = platform.processor() or platform.machine()
-    return f"{model}, {os.cpu_count()} cores; {platform.platform()}"
 
 
 def gradient_energy(image: np.ndarray) -> float:

@@ -6,7 +6,10 @@ A script rewrites only its own section, between ``<!-- begin NAME -->`` and ``<!
 
 from __future__ import annotations
 
+import os
+import platform
 import re
+import subprocess
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -25,3 +28,13 @@ def write_section(name: str, text: str, path: Path = RESULTS) -> Path:
         updated = current.rstrip() + f"\n\n{block}\n"
     path.write_text(updated if updated.endswith("\n") else updated + "\n")
     return path
+
+
+def machine() -> str:
+    """The CPU's model name (as lscpu gives it), the core count and the platform: the line each section starts with."""
+    try:
+        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
+        model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Model name"))
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        model = platform.processor() or platform.machine() or "unknown CPU"
+    return f"{model}, {os.cpu_count()} cores; {platform.platform()}"
