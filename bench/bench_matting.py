@@ -268,7 +268,7 @@ def main() -> None:
     text = "\n".join(report)
     print(text)
     if not options.no_write:
-        section = text.replace("# ", "## ", 1)  # its title, one level down in RESULTS.md
+        section = text.replace("\n## ", "\n### ").replace("# ", "## ", 1)  # one level down in RESULTS.md
         print(f"wrote {write_section('bench_matting.py', section)}", file=sys.stderr)
 
 
