@@ -9,7 +9,7 @@ from minigen.backend import cuda_is_available, get_array_module
 from minigen.gradcheck import GradcheckError, gradcheck
 from minigen.random import manual_seed, rand, randn
 from minigen.serialization import CheckpointError, load, save
-from minigen.tensor import Function, Tensor, is_grad_enabled, no_grad, tensor
+from minigen.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
 
 __version__ = "0.1.0"
 
@@ -17,7 +17,7 @@ float32 = "float32"
 float64 = "float64"
 
 __all__ = [
-    "CheckpointError", "Function", "GradcheckError", "Tensor", "cuda_is_available", "float32", "float64", "functional",
-    "get_array_module", "gradcheck", "is_grad_enabled", "load", "manual_seed", "nn", "no_grad", "optim", "rand",
-    "randn", "save", "tensor",
+    "CheckpointError", "Function", "GradcheckError", "Tensor", "cuda_is_available", "enable_grad", "float32", "float64",
+    "functional", "get_array_module", "gradcheck", "is_grad_enabled", "load", "manual_seed", "nn", "no_grad", "optim",
+    "rand", "randn", "save", "tensor",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ from typing import Any
 
 from minigen import backend
 
-__all__ = ["Function", "Tensor", "is_grad_enabled", "no_grad", "tensor"]
+__all__ = ["Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "tensor"]
 
 _grad_enabled = True
 
@@ -40,6 +40,18 @@ class no_grad(contextlib.ContextDecorator):
     def __enter__(self) -> None:
         global _grad_enabled
         self._previous, _grad_enabled = _grad_enabled, False
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+class enable_grad(contextlib.ContextDecorator):
+    """Record graphs again inside ``no_grad()`` (as torch.enable_grad): e.g. an optimizer's closure."""
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous, _grad_enabled = _grad_enabled, True
 
     def __exit__(self, *exc: Any) -> None:
         global _grad_enabled

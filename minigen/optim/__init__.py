@@ -5,8 +5,9 @@ its device, and saves/restores its state with ``state_dict()`` / ``load_state_di
 """
 
 from minigen.optim.adam import Adam, AdamW
+from minigen.optim.lbfgs import LBFGS
 from minigen.optim.optimizer import Optimizer
 from minigen.optim.rmsprop import RMSprop
 from minigen.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop"]
+__all__ = ["LBFGS", "SGD", "Adam", "AdamW", "Optimizer", "RMSprop"]
