@@ -141,3 +141,35 @@ def test_bad_input_is_one_line_and_leaves_no_file(tmp_path, files, capsys):
                          capsys)  # fmt: skip
     assert_error(status, err, "foreground")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["unknown.png"]  # no temporary left either
+
+
+def test_neural_texture_and_style_with_intermediate_images(tmp_path, files, capsys):
+    out = tmp_path / "gram.png"
+    status, printed, err = run(["texture", str(files["texture"]), "--method", "gram", "--size", "48", "--steps", "6",
+                                "--save-every", "3", "--out", str(out), *QUIET], capsys)  # fmt: skip
+    assert status == 0, err
+    assert read_image(out).shape == (48, 48)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["gram-step3.png", "gram-step6.png", "gram.png"]
+    styled = tmp_path / "styled.png"
+    status, printed, err = run(["style", str(files["small"]), str(files["image"]), "--steps", "4", "--size", "40",
+                                "--out", str(styled), *QUIET], capsys)  # fmt: skip
+    assert status == 0 and read_image(styled).shape == (27, 40, 3), err
+
+
+def test_neural_bad_input(tmp_path, files, capsys):
+    out = tmp_path / "out.png"
+    probes = [
+        (["style", str(files["small"])], "style: nothing"),
+        (["style", str(files["small"]), str(files["notes"])], "style: ", "not an image"),
+        (["style", "--demo", "--steps", "0"], "--steps: 0"),
+        (["style", "--demo", "--size", "0"], "--size: 0"),
+        (["style", "--demo", "--device", "tpu"], "--device: tpu"),
+        (["style", "--demo", "--vgg", str(tmp_path / "missing.npz")], "--vgg: "),
+        (["texture", "--demo", "--steps", "5"], "--steps: 5", "not --method quilt"),
+        (["texture", "--demo", "--method", "gram", "--patch", "8"], "--method: gram"),
+        (["texture", "--demo", "--method", "fft"], "--method: 'fft'"),
+    ]
+    for argv, *fragments in probes:
+        status, _, err = run([*argv, "--out", str(out), *QUIET], capsys)
+        assert_error(status, err, *fragments)
+        assert not out.exists(), argv

@@ -1,8 +1,10 @@
-"""``minigen texture``, ``minigen matte`` and ``minigen composite``: data-based generation from real images.
+"""``minigen texture``, ``matte``, ``composite`` and ``style``: new images from real ones, by data or by a network.
 
     minigen texture --demo                                   # quilt the shipped brick texture to 256x256
     minigen texture grass.png --size 512x384 --seed 3 --out big.png
     minigen texture brick.png --transfer face.png --out face-in-brick.png
+    minigen texture gravel.png --method gram --size 256 --steps 200 --save-every 50   # neural (Gram) texture
+    minigen style photo.png painting.png --out painted.png [--vgg vgg19_features.npz]
     minigen matte photo.png --trimap trimap.png --out alpha.png --foreground fg.png
     minigen composite fg.png --alpha alpha.png --background beach.png --out out.png
     minigen composite face.png --poisson --mask mask.png --background wall.png --at 120,80 --out out.png
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 from typing import Any
 
 from minigen.cli.common import EXIT_FAILED, fail, output_file_problem, seed_problem
@@ -41,7 +44,10 @@ def add_commands(commands: Any) -> dict[str, Any]:
     texture.add_argument("--patch", type=int, help="block side in pixels (default: from the source's size)")
     texture.add_argument("--overlap", type=int, help="overlap between blocks in pixels (default: patch / 6)")
     texture.add_argument("--transfer", metavar="TARGET", help="render this image in SOURCE's texture instead")
-    texture.add_argument("--seed", type=int, default=0, help="seed of the random block choices (default 0)")
+    texture.add_argument("--method", choices=("quilt", "gram"), default="quilt", help="quilt: image quilting "
+                         "(default); gram: optimise the pixels until a network's Gram matrices match SOURCE's")
+    texture.add_argument("--seed", type=int, default=0, help="seed of the random choices or noise (default 0)")
+    _add_neural(texture)
     _add_common(texture, "texture.png")
 
     matte = commands.add_parser("matte", help="pull a soft alpha matte from an image and a trimap",
@@ -67,7 +73,29 @@ def add_commands(commands: Any) -> dict[str, Any]:
     composite.add_argument("--at", default="0,0", help="X,Y: where FOREGROUND's top-left corner goes in the "
                            "background (default 0,0)")  # fmt: skip
     _add_common(composite, "composite.png")
-    return {"texture": _texture, "matte": _matte, "composite": _composite}
+
+    style = commands.add_parser("style", help="redraw a photograph in the style of another image (neural)",
+                                description="Neural style transfer (Gatys, Ecker & Bethge 2016): the pixels of "
+                                "CONTENT are optimised so that a network's deep features keep CONTENT's and its "
+                                "Gram matrices take STYLE's. The network is random multi-scale filters unless "
+                                "--vgg gives VGG-19 weights.")  # fmt: skip
+    style.add_argument("content", nargs="?", help="the photograph to redraw")
+    style.add_argument("style", nargs="?", help="the image whose style to take")
+    style.add_argument("--size", type=int, help="scale CONTENT so its longer side is this many pixels")
+    style.add_argument("--style-weight", type=float, help="weight of the style (Gram) loss (default 1)")
+    style.add_argument("--content-weight", type=float, help="weight of the content loss (default 0.1)")
+    style.add_argument("--seed", type=int, default=0, help="seed of the random network (default 0)")
+    _add_neural(style)
+    _add_common(style, "style.png")
+    return {"texture": _texture, "matte": _matte, "composite": _composite, "style": _style}
+
+
+def _add_neural(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--steps", type=int, help="optimisation steps at the finest scale (default 200; gram only)")
+    parser.add_argument("--save-every", type=int, metavar="K", help="also write OUT-stepN.png every K steps")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--vgg", metavar="PATH", help="VGG-19 features weights (.npz, see minigen.imaging."
+                        "VGG19Features) instead of the random multi-scale network")  # fmt: skip
 
 
 def _add_common(parser: argparse.ArgumentParser, default_out: str) -> None:
@@ -139,6 +167,14 @@ def _texture(args: argparse.Namespace) -> int:
         if seed_problem(args.seed):
             raise _BadArgument(seed_problem(args.seed))
         source = sample_image("brick") if args.demo or args.source is None else _read("source", args.source)
+        if args.method == "gram":
+            if args.transfer or args.patch or args.overlap:
+                raise _BadArgument("--method: gram (--transfer, --patch and --overlap are quilting's; use style for "
+                                   "a neural transfer)")  # fmt: skip
+            size = _size(args.size)
+            result = _neural(args, "neural_texture", source, size)
+            return result, f"{size[1]}x{size[0]} neural texture ({args.steps or 'default'} steps)", []
+        _not_neural(args, "--method quilt")
         options = {"patch": args.patch, "overlap": args.overlap}
         options = {name: value for name, value in options.items() if value is not None}
         progress = not args.no_progress
@@ -226,3 +262,85 @@ def _composite_demo(args: argparse.Namespace) -> tuple[Any, str, list]:
     result, info = poisson_blend(small, coffee, face, offset=(110, 190), mixed=args.mixed, return_info=True,
                                  progress=not args.no_progress)  # fmt: skip
     return result, f"the shipped cat's face cloned onto the shipped coffee photograph's table ({info})", []
+
+
+def _not_neural(args: argparse.Namespace, what: str) -> None:
+    for option in ("steps", "save_every", "vgg"):
+        if getattr(args, option) is not None:
+            raise _BadArgument(f"--{option.replace('_', '-')}: {getattr(args, option)} (used by --method gram and "
+                               f"style only, not {what})")  # fmt: skip
+    if args.device != "cpu":
+        raise _BadArgument(f"--device: {args.device} (used by --method gram and style only, not {what})")
+
+
+def _neural(args: argparse.Namespace, function: str, *images: Any, **options: Any) -> Any:
+    """Run minigen.imaging's ``function`` on ``images`` with the neural options (steps, device, network, saving)."""
+    import minigen.imaging
+    from minigen import backend
+
+    _positive("--steps", args.steps)
+    _positive("--save-every", args.save_every)
+    try:
+        backend.get_device(args.device)
+    except ValueError:
+        raise _BadArgument(f"--device: {args.device} (unknown device; expected cpu or cuda)") from None
+    except RuntimeError as error:
+        raise _BadArgument(f"--device: {args.device} ({' '.join(str(error).split())})") from None
+    if args.vgg is not None:
+        try:
+            network = minigen.imaging.VGG19Features(weights=args.vgg)
+        except (OSError, ValueError, RuntimeError, KeyError) as error:
+            raise _BadArgument(f"--vgg: {args.vgg} ({' '.join(str(error).split())})") from None
+        options["network"] = network.to(args.device)
+    if args.steps is not None:
+        options["steps"] = args.steps
+    if args.save_every:
+        out = Path(args.out)
+
+        def save(step: int, loss: float, image: Any) -> None:
+            if step % args.save_every == 0:
+                minigen.imaging.write_image(out.with_name(f"{out.stem}-step{step}{out.suffix}"), image)
+
+        options["callback"] = save
+    moved = [backend.to_device(image, args.device) for image in images[:1]] + list(images[1:])
+    if function == "style_transfer":
+        moved[1] = backend.to_device(moved[1], args.device)
+    result = getattr(minigen.imaging, function)(*moved, rng=args.seed, progress=not args.no_progress, **options)
+    return backend.to_numpy(result)
+
+
+def _style(args: argparse.Namespace) -> int:
+    def make() -> tuple[Any, str, list]:
+        from minigen.imaging import sample_image
+
+        if args.demo:
+            content, style = sample_image("chelsea"), sample_image("brick")
+        else:
+            if args.content is None or args.style is None:
+                missing = "content" if args.content is None else "style"
+                raise _BadArgument(f"{missing}: nothing (expected two image files, CONTENT and STYLE; or use --demo)")
+            content, style = _read("content", args.content), _read("style", args.style)
+        if args.size is not None:
+            _positive("--size", args.size)
+            content = _resize_longer_side(content, args.size)
+        options = {"style_weight": args.style_weight, "content_weight": args.content_weight}
+        options = {name: value for name, value in options.items() if value is not None}
+        result = _neural(args, "style_transfer", content, style, **options)
+        what = "the shipped cat in the style of the shipped brick wall" if args.demo else f"{args.content} in the " \
+            f"style of {args.style}"
+        return result, f"{what} ({args.steps or 'default'} steps)", []
+
+    return _run(args, make)
+
+
+def _resize_longer_side(image: Any, side: int) -> Any:
+    """``image`` (NumPy, [0, 1]) scaled so that its longer side is ``side`` pixels (Pillow, Lanczos)."""
+    import numpy
+    from PIL import Image
+
+    height, width = image.shape[:2]
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    pixels = numpy.round(numpy.clip(image, 0, 1) * 255).astype(numpy.uint8)
+    resized = Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS)
+    return numpy.asarray(resized).astype(numpy.float32) / 255
