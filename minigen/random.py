@@ -20,7 +20,7 @@ import numpy
 from minigen import backend
 from minigen.tensor import Tensor
 
-__all__ = ["get_rng_state", "host_generator", "manual_seed", "rand", "randn", "set_rng_state"]
+__all__ = ["generator_from", "get_rng_state", "host_generator", "manual_seed", "rand", "randn", "set_rng_state"]
 
 _seed: int | None = None
 _host = numpy.random.default_rng()
@@ -86,3 +86,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
     _seed = state["seed"]
     _host.bit_generator.state = state["host"]
     _device_generators.clear()
+
+
+def generator_from(rng: Any) -> numpy.random.Generator:
+    """A host generator from ``rng``: None (the generator :func:`manual_seed` seeds), an int seed >= 0, or a
+    numpy Generator itself. For host-side random choices, such as which block quilting copies."""
+    if rng is None:
+        return host_generator()
+    if isinstance(rng, numpy.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
+        return numpy.random.default_rng(int(rng))
+    raise ValueError(f"rng: {rng!r} (expected None, an int seed >= 0 or a numpy.random.Generator)")

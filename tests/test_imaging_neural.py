@@ -1,7 +1,6 @@
 """Neural texture synthesis and style transfer (minigen/imaging/neural.py, features.py): the losses' gradients
 against finite differences and PyTorch, VGG-19's layout against torchvision's configuration "E", and the recipes."""
 
-import warnings
 
 import numpy as np
 import pytest
@@ -249,19 +248,6 @@ def test_channels_rules_and_dtypes():
     painted = style_transfer(grey, colour.astype(np.float64), steps=2, optimizer="adam", coarse_to_fine=False)
     assert painted.shape == (32, 32, 3) and painted.dtype == np.float64
     assert neural_texture(colour, (30, 26), steps=2, optimizer="adam").shape == (30, 26, 3)
-
-
-def test_lbfgs_falls_back_to_adam_with_a_warning(monkeypatch):
-    import minigen.optim
-
-    monkeypatch.delattr(minigen.optim, "LBFGS", raising=False)
-    monkeypatch.setitem(__import__("sys").modules, "minigen.optim.lbfgs", None)  # an import of it fails
-    source = crop("grass", 32)
-    with pytest.warns(RuntimeWarning, match="LBFGS is not available.*optimizer='adam'"):
-        out = neural_texture(source, 32, steps=3, rng=1, optimizer="lbfgs")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        np.testing.assert_array_equal(out, neural_texture(source, 32, steps=3, rng=1, optimizer="adam"))
 
 
 def test_runs_on_the_device(device):

@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import numpy  # only for the host random generator that draws the starting noise, as texture.py does
 
 from minigen import backend, nn
 from minigen.imaging.features import RandomMultiScale, network_device, network_dtype
 from minigen.imaging.io import ImageError, as_float_image
+from minigen.random import generator_from
 from minigen.tensor import Function, Tensor, no_grad
 
 __all__ = [
@@ -186,7 +184,7 @@ def neural_texture(
     source = _checked(source, "source")
     height, width = _check_size(size)
     steps = _check_steps(steps)
-    rng = _generator(rng)
+    rng = generator_from(rng)
     network = _network(network, source)
     levels = _levels(coarse_to_fine, (height, width), source.shape[:2], network)
     dtype = network_dtype(network) or source.dtype
@@ -258,7 +256,7 @@ def style_transfer(
     )  # fmt: skip
     if init not in ("content", "noise"):
         raise ValueError(f"style_transfer: init {init!r} (expected 'content' or 'noise')")
-    rng = _generator(rng)
+    rng = generator_from(rng)
     network = _network(network, content)
     height, width = content.shape[:2]
     levels = _levels(coarse_to_fine, (height, width), style.shape[:2], network)
@@ -384,21 +382,8 @@ def _optimizer(name: str, z: Tensor, steps: int, caller: str) -> Any:
     from minigen import optim
 
     if name == "lbfgs":
-        lbfgs = getattr(optim, "LBFGS", None)
-        if lbfgs is None:
-            try:
-                from minigen.optim.lbfgs import LBFGS as lbfgs  # noqa: N813
-            except ImportError:
-                lbfgs = None
-        if lbfgs is not None:
-            return lbfgs([z], lr=1, max_iter=steps, max_eval=steps, history_size=LBFGS_HISTORY, tolerance_grad=0.0,
-                         tolerance_change=0.0, line_search_fn="strong_wolfe")  # fmt: skip
-        warnings.warn(
-            f"{caller}: minigen.optim.LBFGS is not available in this version; using optimizer='adam' instead",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-        name = "adam"
+        return optim.LBFGS([z], lr=1, max_iter=steps, max_eval=steps, history_size=LBFGS_HISTORY, tolerance_grad=0.0,
+                           tolerance_change=0.0, line_search_fn="strong_wolfe")  # fmt: skip
     if name == "adam":
         return optim.Adam([z], lr=ADAM_LR)
     raise ValueError(f"{caller}: optimizer {name!r} (expected 'lbfgs' or 'adam')")
@@ -554,15 +539,3 @@ def _check_weight(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf:
         raise ValueError(f"{name}: {value!r} (expected a finite number >= 0)")
     return float(value)
-
-
-def _generator(rng: Any) -> numpy.random.Generator:
-    if rng is None:
-        from minigen.random import host_generator
-
-        return host_generator()
-    if isinstance(rng, numpy.random.Generator):
-        return rng
-    if _is_int(rng) and rng >= 0:
-        return numpy.random.default_rng(int(rng))
-    raise ValueError(f"rng: {rng!r} (expected None, an int seed >= 0 or a numpy.random.Generator)")

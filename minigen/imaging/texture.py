@@ -22,10 +22,11 @@ import math
 import numbers
 from typing import Any
 
-import numpy  # only to make a host random generator: which block to take is decided on the host
+import numpy  # only for host random generators: which block to take is decided on the host
 
 from minigen import backend
 from minigen.imaging.io import ImageError, as_float_image
+from minigen.random import generator_from
 
 __all__ = ["luminance", "min_error_cut", "overlap_errors", "quilt", "texture_transfer"]
 
@@ -150,7 +151,7 @@ def quilt(
     source = as_float_image(source, "source")
     height, width = _check_size(size)
     patch, overlap = _check_blocks(source, patch, overlap)
-    tolerance, rng = _check_tolerance(tolerance), _generator(rng)
+    tolerance, rng = _check_tolerance(tolerance), generator_from(rng)
     image = _channels_last(source)
     texture = _Correlator(image)
 
@@ -281,7 +282,7 @@ def texture_transfer(
         patch = max(MIN_TRANSFER_PATCH, min(_default_patch(source), min(target.shape[:2]) // TRANSFER_BLOCKS))
         patch = min(patch, *source.shape[:2])
     patch, overlap = _check_blocks(source, patch, overlap)
-    tolerance, rng = _check_tolerance(tolerance), _generator(rng)
+    tolerance, rng = _check_tolerance(tolerance), generator_from(rng)
     if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 1:
         raise ValueError(f"texture_transfer: iterations {iterations!r} (expected an int >= 1)")
     if alpha is not None and (not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1):
@@ -360,15 +361,3 @@ def _check_tolerance(tolerance: Any) -> float:
     if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not 0 <= tolerance < math.inf:
         raise ValueError(f"tolerance: {tolerance!r} (expected a finite number >= 0, e.g. 0.1)")
     return float(tolerance)
-
-
-def _generator(rng: Any) -> numpy.random.Generator:
-    if rng is None:
-        from minigen.random import host_generator
-
-        return host_generator()
-    if isinstance(rng, numpy.random.Generator):
-        return rng
-    if _is_int(rng) and rng >= 0:
-        return numpy.random.default_rng(int(rng))
-    raise ValueError(f"rng: {rng!r} (expected None, an int seed >= 0 or a numpy.random.Generator)")
