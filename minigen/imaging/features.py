@@ -43,16 +43,18 @@ class RandomMultiScale(nn.Module):
     """One layer of random convolutions at several scales, ReLU after each: a texture descriptor with no training.
 
     Branch b is ``Conv2d(channels, width, kernel_sizes[b])`` (no padding, so no border of zeros enters the
-    statistics) applied to the image average-pooled ``2 ** octaves[b]`` times (a Gaussian-pyramid level, so a
-    5 x 5 filter on octave 2 sees 20 x 20 pixels for the cost of 5 x 5); the output is the list of
-    ``relu(conv_b(level))``. The filters are drawn from N(0, 1) with ``seed``, each scaled to unit L2 norm (so that
-    every branch answers a contrast change alike) and the biases are 0; the input is centred (x - 0.5) first.
-    State-dict keys: ``convs.0.weight``, ``convs.0.bias``, ...
+    statistics) applied to level ``octaves[b]`` of an image pyramid (each level blurred by the 4-tap binomial
+    filter [1, 3, 3, 1] / 8 and halved; ``pyramid="box"`` averages 2 x 2 instead), so a 5 x 5 filter on octave 3
+    sees about 50 x 50 pixels for the cost of 5 x 5; the output is the list of ``relu(conv_b(level))``. The
+    filters are drawn from N(0, 1) with ``seed``, each scaled to unit L2 norm (so that every branch answers a
+    contrast change alike) and the biases are 0; the input is centred (x - 0.5) first. State-dict keys:
+    ``convs.0.weight``, ``convs.0.bias``, ...
 
-    The default, 4 branches of 64 filters, kernels 3, 5, 5, 5 on octaves 0, 0, 1, 2 (receptive fields 3 to 20
-    pixels), was chosen by ``bench/bench_neural.py`` (its "network" table): 256 x 256 textures as good, to the eye
-    and by the Gram loss of a larger reference network, as kernels 3, 5, 7, 11 at full resolution, at a third of
-    the time per step; 32 filters per branch left visibly blotchier textures, 128 cost twice as much for little.
+    The default, 5 branches of 64 filters, kernels 3, 3, 5, 5, 5 on octaves 0, 1, 1, 2, 3 (receptive fields of
+    about 3 to 50 pixels), comes from ``bench/bench_neural.py``'s "network" table: pyramid branches match, by
+    the Gram loss of a larger reference network, what kernels 3, 5, 7, 11 at full resolution give, at a third
+    of the time per step; 32 filters per branch left blotchier textures, 128 cost twice as much for little. The
+    two octave-1 branches are the content layers of style transfer (the layout without the finest texture).
     """
 
     def __init__(
