@@ -12,8 +12,9 @@ return a list of feature maps (N, C_l, H_l, W_l):
   It needs the user's ImageNet weights, converted once to a minigen ``.npz`` (see the class).
 
 A network tells the losses which outputs are for style and which for content by two attributes (tuples of
-indices into its output list): ``style_layers`` and ``content_layers``. A network without them has every output
-used for style and the last for content.
+indices into its output list): ``style_layers`` and ``content_layers``; a network without them has every output
+used for style and the last for content. RandomMultiScale also has ``style_layers_for(side)``, which leaves out
+the branches whose pyramid level would be too small to match for images ``side`` pixels across.
 """
 
 from __future__ import annotations
@@ -40,21 +41,23 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 # ------------------------------------------------------------------------------------------ random filters
 class RandomMultiScale(nn.Module):
-    """One layer of random convolutions at several scales, ReLU after each: a texture descriptor with no training.
+    """One layer of random convolutions at several scales, ReLU after each: a texture descriptor without training.
 
-    Branch b is ``Conv2d(channels, width, kernel_sizes[b])`` (no padding, so no border of zeros enters the
-    statistics) applied to level ``octaves[b]`` of an image pyramid (each level blurred by the 4-tap binomial
-    filter [1, 3, 3, 1] / 8 and halved; ``pyramid="box"`` averages 2 x 2 instead), so a 5 x 5 filter on octave 3
-    sees about 50 x 50 pixels for the cost of 5 x 5; the output is the list of ``relu(conv_b(level))``. The
-    filters are drawn from N(0, 1) with ``seed``, each scaled to unit L2 norm (so that every branch answers a
-    contrast change alike) and the biases are 0; the input is centred (x - 0.5) first. State-dict keys:
-    ``convs.0.weight``, ``convs.0.bias``, ...
+    Branch b looks at level ``octaves[b]`` of a pyramid of the image (centred, x - 0.5; each level the previous
+    one blurred by [1, 3, 3, 1] / 8 in each direction and halved; ``pyramid="box"``, a 2 x 2 average instead,
+    leaves a blocky pattern in style transfer), reflected by k // 2 pixels and convolved with ``width`` random
+    k x k filters, k = ``kernel_sizes[b]``: maps of the level's size with no border of zeros in the statistics,
+    then ReLU. The filters are drawn from N(0, 1) with ``seed`` and scaled to unit L2 norm each (every branch
+    answers a contrast change alike); the biases are 0. State-dict keys ``convs.0.weight``, ``convs.0.bias``, ...
 
-    The default, 5 branches of 64 filters, kernels 3, 3, 5, 5, 5 on octaves 0, 1, 1, 2, 3 (receptive fields of
-    about 3 to 50 pixels), comes from ``bench/bench_neural.py``'s "network" table: pyramid branches match, by
-    the Gram loss of a larger reference network, what kernels 3, 5, 7, 11 at full resolution give, at a third
-    of the time per step; 32 filters per branch left blotchier textures, 128 cost twice as much for little. The
-    two octave-1 branches are the content layers of style transfer (the layout without the finest texture).
+    The default, kernels 3, 3, 5, 5, 5 on octaves 0, 1, 1, 2, 3 with 64 filters each (receptive fields of about
+    3 to 50 pixels), is the cheapest network of bench/bench_neural.py's table 4 that draws bricks as well as the
+    best: at 256 x 256, 0.11 s a step (1 thread) for a reference loss of 2.1e-4 on brick and 1.3e-4 on gravel,
+    where kernels 3, 5 both at full size cost 0.20 s (2.1e-4, 9.9e-5) and kernels 3, 5, 7, 11 at full size
+    (32 filters, no pyramid) 0.64 s (2.1e-3, 1.6e-4). 32 filters (4.0e-4 on brick) or 3 x 3 kernels only
+    (1.3e-3) lose the bricks' shapes; 128 filters cost twice as much for 2.0e-4. A step's time is mostly the
+    full-size branch, so there is one, of 3 x 3 filters. The two octave-1 branches are style transfer's content
+    layers (the layout without the finest texture).
     """
 
     def __init__(
