@@ -7,6 +7,7 @@ return what they are given (the same array module and float dtype).
 
 from __future__ import annotations
 
+import numbers
 import os
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,10 @@ import numpy
 from minigen import backend
 from minigen.files import atomic_path
 
-__all__ = ["SAMPLE_IMAGES", "ImageError", "as_float_image", "read_image", "sample_image", "write_image"]
+__all__ = [
+    "SAMPLE_IMAGES", "ImageError", "as_float_image", "check_size", "is_int", "read_image", "sample_image",
+    "write_image",
+]  # fmt: skip
 
 SAMPLE_IMAGES = ("brick", "grass", "gravel", "chelsea", "coffee", "astronaut")  # see samples/LICENSE.md
 _WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
@@ -109,3 +113,16 @@ def as_float_image(image: Any, name: str, *, channels: tuple[int, ...] = (1, 3, 
     if len(shape) == 2 and 1 not in channels:
         raise ImageError(f"{name}: shape {shape} (expected a colour image (H, W, {channels[0]}))")
     return image
+
+
+def is_int(value: Any) -> bool:
+    """True for an int or a NumPy integer, not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_size(size: Any, what: str = "size") -> tuple[int, int]:
+    """An output size as (height, width): two ints > 0, or one int for a square; else a ValueError naming ``what``."""
+    pair = (size, size) if is_int(size) else tuple(size) if isinstance(size, tuple | list) else None
+    if pair is None or len(pair) != 2 or not all(is_int(n) and n > 0 for n in pair):
+        raise ValueError(f"{what}: {size!r} (expected (height, width), two ints > 0, or one int for a square)")
+    return int(pair[0]), int(pair[1])

@@ -30,7 +30,7 @@ from typing import Any
 
 from minigen import backend, nn
 from minigen.imaging.features import RandomMultiScale, network_device, network_dtype
-from minigen.imaging.io import ImageError, as_float_image
+from minigen.imaging.io import ImageError, as_float_image, check_size, is_int
 from minigen.random import generator_from
 from minigen.tensor import Function, Tensor, no_grad
 
@@ -183,7 +183,7 @@ def neural_texture(
     ``progress`` shows a bar. Returns the best image seen at the last level, (H, W) or (H, W, 3) as the source.
     """
     source = _checked(source, "source")
-    height, width = _check_size(size)
+    height, width = check_size(size, "size")
     steps = _check_steps(steps)
     rng = generator_from(rng)
     network = _network(network, source)
@@ -497,7 +497,7 @@ def _levels(coarse_to_fine: Any, size: tuple[int, int], source_size: tuple[int, 
         levels = 1
         while coarse_to_fine and levels < MAX_LEVELS and smallest >> levels >= max(COARSEST_SIDE, needed):
             levels += 1
-    elif _is_int(coarse_to_fine) and 1 <= coarse_to_fine <= 8:
+    elif is_int(coarse_to_fine) and 1 <= coarse_to_fine <= 8:
         levels = int(coarse_to_fine)
     else:
         raise ValueError(f"coarse_to_fine: {coarse_to_fine!r} (expected True, False or a number of levels 1..8)")
@@ -519,19 +519,11 @@ def _checked(image: Any, name: str) -> Any:
     return image
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
-
-def _check_size(size: Any) -> tuple[int, int]:
-    pair = (size, size) if _is_int(size) else tuple(size) if isinstance(size, tuple | list) else None
-    if pair is None or len(pair) != 2 or not all(_is_int(n) and n > 0 for n in pair):
-        raise ValueError(f"size: {size!r} (expected (height, width), two ints > 0, or one int for a square)")
-    return int(pair[0]), int(pair[1])
 
 
 def _check_steps(steps: Any) -> int:
-    if not _is_int(steps) or steps < 1:
+    if not is_int(steps) or steps < 1:
         raise ValueError(f"steps: {steps!r} (expected an int >= 1)")
     return int(steps)
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy  # only for host random generators: which block to take is decided on the host
 
 from minigen import backend
-from minigen.imaging.io import ImageError, as_float_image
+from minigen.imaging.io import ImageError, as_float_image, check_size, is_int
 from minigen.random import generator_from
 
 __all__ = ["luminance", "min_error_cut", "overlap_errors", "quilt", "texture_transfer"]
@@ -149,7 +149,7 @@ def quilt(
     with the source's channels, array module and float dtype; ``progress`` shows a bar over the blocks.
     """
     source = as_float_image(source, "source")
-    height, width = _check_size(size)
+    height, width = check_size(size, "quilt: size")
     patch, overlap = _check_blocks(source, patch, overlap)
     tolerance, rng = _check_tolerance(tolerance), generator_from(rng)
     image = _channels_last(source)
@@ -325,15 +325,7 @@ def _channels_last(image: Any) -> Any:
     return image[:, :, None] if image.ndim == 2 else image
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
-
-def _check_size(size: Any) -> tuple[int, int]:
-    pair = (size, size) if _is_int(size) else tuple(size) if isinstance(size, tuple | list) else None
-    if pair is None or len(pair) != 2 or not all(_is_int(n) and n > 0 for n in pair):
-        raise ValueError(f"quilt: size {size!r} (expected (height, width), two ints > 0, or one int for a square)")
-    return int(pair[0]), int(pair[1])
 
 
 def _check_blocks(source: Any, patch: Any, overlap: Any) -> tuple[int, int]:
@@ -341,13 +333,13 @@ def _check_blocks(source: Any, patch: Any, overlap: Any) -> tuple[int, int]:
     side = min(source.shape[:2])
     if patch is None:
         patch = _default_patch(source)
-    if not _is_int(patch) or not 2 <= patch <= side:
+    if not is_int(patch) or not 2 <= patch <= side:
         raise ValueError(
             f"patch: {patch!r} for a source of shape {tuple(source.shape)} (expected an int with 2 <= patch <= {side})"
         )
     if overlap is None:
         overlap = max(1, patch // 6)
-    if not _is_int(overlap) or not 1 <= overlap < patch:
+    if not is_int(overlap) or not 1 <= overlap < patch:
         raise ValueError(f"overlap: {overlap!r} (expected an int with 1 <= overlap < patch = {patch})")
     return int(patch), int(overlap)
 
