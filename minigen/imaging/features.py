@@ -19,7 +19,6 @@ the branches whose pyramid level would be too small to match for images ``side``
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import numpy  # only to draw the random filters on the host, as minigen.nn.init does
 
 from minigen import backend, nn
+from minigen.imaging.io import is_int
 from minigen.ops.conv import conv2d
 from minigen.ops.pooling import avg_pool2d
 from minigen.ops.shape import concatenate
@@ -80,11 +80,11 @@ class RandomMultiScale(nn.Module):
             raise ValueError(f"RandomMultiScale: width {width!r} (expected an int >= 1, filters per branch)")
         if not kernel_sizes or not all(_positive_int(k) for k in kernel_sizes):
             raise ValueError(f"RandomMultiScale: kernel_sizes {kernel_sizes!r} (expected ints >= 1)")
-        if len(octaves) != len(kernel_sizes) or not all(_is_int(o) and 0 <= o <= 8 for o in octaves):
+        if len(octaves) != len(kernel_sizes) or not all(is_int(o) and 0 <= o <= 8 for o in octaves):
             raise ValueError(
                 f"RandomMultiScale: octaves {octaves!r} (expected one int in 0..8 per kernel size {kernel_sizes})"
             )
-        if not _is_int(seed) or seed < 0:
+        if not is_int(seed) or seed < 0:
             raise ValueError(f"RandomMultiScale: seed {seed!r} (expected an int >= 0)")
         self.channels, self.kernel_sizes, self.octaves, self.width, self.seed = (
             int(channels), kernel_sizes, octaves, int(width), int(seed)
@@ -270,12 +270,9 @@ def load_vgg19_weights(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ checks
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
 
 def _positive_int(value: Any) -> bool:
-    return _is_int(value) and value >= 1
+    return is_int(value) and value >= 1
 
 
 def network_device(network: nn.Module) -> backend.Device | None:
