@@ -22,7 +22,8 @@ import random
 import matplotlib.pyplot as plt
 
 import minigen
-from minigen.lessons_support import check_exercise, smoke
+
+from lessons_support import check_exercise, smoke
 
 # %% [markdown]
 # ## 1. The derivative

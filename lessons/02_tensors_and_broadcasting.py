@@ -21,7 +21,8 @@ import numpy as np
 
 import minigen
 from minigen.backend import get_array_module
-from minigen.lessons_support import check_exercise, pick_device, smoke
+
+from lessons_support import check_exercise, pick_device, smoke
 
 device = pick_device()
 print("device:", device)

@@ -20,8 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigen
-from minigen.lessons_support import check_exercise
 from minigen.tensor import Function
+
+from lessons_support import check_exercise
 
 # %% [markdown]
 # ## 1. Two finite differences and their errors

@@ -25,8 +25,9 @@ import numpy as np
 import minigen
 from minigen import nn, optim
 from minigen.data import Compose, DataLoader, Flatten, Scale, load_dataset
-from minigen.lessons_support import check_exercise, pick_device, show_images, smoke
 from minigen.nn import functional as F
+
+from lessons_support import check_exercise, pick_device, show_images, smoke
 
 device = pick_device()
 minigen.manual_seed(0)

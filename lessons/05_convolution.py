@@ -24,9 +24,10 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 import minigen
 from minigen import nn, optim
 from minigen.data import DataLoader, Scale, load_dataset
-from minigen.lessons_support import check_exercise, smoke
 from minigen.nn import functional as F
 from minigen.tensor import Function
+
+from lessons_support import check_exercise, smoke
 
 rng = np.random.default_rng(0)
 

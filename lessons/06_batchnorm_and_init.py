@@ -22,9 +22,10 @@ import numpy as np
 import minigen
 from minigen import nn, optim
 from minigen.data import Compose, DataLoader, Flatten, Scale, load_dataset
-from minigen.lessons_support import check_exercise, pick_device, smoke
 from minigen.nn import functional as F
 from minigen.tensor import Function
+
+from lessons_support import check_exercise, pick_device, smoke
 
 device = pick_device()
 rng = np.random.default_rng(0)

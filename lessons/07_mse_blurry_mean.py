@@ -22,8 +22,9 @@ import numpy as np
 import minigen
 from minigen import optim
 from minigen.data import DataLoader, Scale, load_dataset
-from minigen.lessons_support import check_exercise, pick_device, show_images, smoke
 from minigen.models import CNNGenerator
+
+from lessons_support import check_exercise, pick_device, show_images, smoke
 
 device = pick_device()
 minigen.manual_seed(0)

@@ -28,8 +28,9 @@ from minigen import nn, optim
 from minigen.data import load_dataset
 from minigen.data.transforms import Scale
 from minigen.functional import softplus
-from minigen.lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 from minigen.models import MLPGAN
+
+from lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 
 device = pick_device()
 print("device:", device, "| smoke mode:", SMOKE)

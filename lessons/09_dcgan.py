@@ -28,8 +28,9 @@ from minigen import nn, optim
 from minigen.data import load_dataset
 from minigen.data.transforms import Compose, Pad, Scale
 from minigen.functional import softplus
-from minigen.lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 from minigen.models import DCGAN
+
+from lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 
 device = pick_device()
 print("device:", device, "| smoke mode:", SMOKE)
@@ -251,7 +252,7 @@ def smoothed_discriminator_loss(real_logits, fake_logits, smoothing):
 
 
 def check_smoothed_discriminator_loss(fn):
-    from minigen.nn.losses import binary_cross_entropy_with_logits as bce
+    from minigen.nn.functional import binary_cross_entropy_with_logits as bce
 
     real = minigen.tensor([[2.0], [-0.5], [4.0]], requires_grad=True, dtype="float64")
     fake = minigen.tensor([[-1.0], [0.3], [-3.0]], requires_grad=True, dtype="float64")

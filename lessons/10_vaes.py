@@ -26,9 +26,10 @@ import minigen
 from minigen import optim
 from minigen.data import load_dataset
 from minigen.data.transforms import Scale
-from minigen.lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 from minigen.models import MLPVAE
-from minigen.nn import losses
+from minigen.ops import losses
+
+from lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 
 device = pick_device()
 print("device:", device, "| smoke mode:", SMOKE)

@@ -25,8 +25,9 @@ import minigen
 from minigen import nn, optim
 from minigen.data import load_dataset
 from minigen.data.transforms import Scale
-from minigen.lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 from minigen.models import MLPVAE, ConvVAE
+
+from lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 
 device = pick_device()
 print("device:", device, "| smoke mode:", SMOKE)

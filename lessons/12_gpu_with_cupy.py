@@ -27,8 +27,9 @@ import numpy as np
 
 import minigen
 from minigen import backend, optim
-from minigen.lessons_support import SMOKE, check_exercise, pick_device, smoke
 from minigen.models import MLPVAE
+
+from lessons_support import SMOKE, check_exercise, pick_device, smoke
 
 device = pick_device()
 GPU = device == "cuda"

@@ -26,12 +26,13 @@ import minigen
 from minigen import nn, optim
 from minigen.data import load_dataset
 from minigen.data.transforms import Scale
-from minigen.lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 from minigen.models import MLPGAN, MLPVAE
-from minigen.nn import losses
+from minigen.ops import losses
 from minigen.train import TrainConfig
 from minigen.train.gan import GANTask
 from minigen.train.vae import VAETask
+
+from lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 
 device = pick_device()
 print("device:", device, "| smoke mode:", SMOKE)

@@ -25,7 +25,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minigen.imaging import luminance, min_error_cut, overlap_errors, quilt, sample_image, texture_transfer
-from minigen.lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
+
+from lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 
 print("device available:", pick_device(), "| this lesson runs on the CPU | smoke mode:", SMOKE)
 started = time.perf_counter()

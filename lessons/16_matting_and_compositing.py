@@ -39,7 +39,8 @@ from minigen.imaging import (
     sample_image,
     unpremultiply,
 )
-from minigen.lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
+
+from lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 
 print("device available:", pick_device(), "| this lesson runs on the CPU | smoke mode:", SMOKE)
 started = time.perf_counter()

@@ -38,9 +38,10 @@ from minigen.imaging import (
     tv_loss,
 )
 from minigen.imaging.features import VGG19_CONFIG, VGG19_LAYERS
-from minigen.lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 from minigen.optim import LBFGS, Adam
 from minigen.tensor import Tensor, no_grad
+
+from lessons_support import SMOKE, check_exercise, pick_device, show_images, smoke
 
 print("device available:", pick_device(), "| this lesson runs on the CPU | smoke mode:", SMOKE)
 started = time.perf_counter()

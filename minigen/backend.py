@@ -22,6 +22,7 @@ import numpy
 __all__ = [
     "Device",
     "cuda_is_available",
+    "cuda_unavailable_reason",
     "device_of",
     "as_array",
     "get_array_module",
@@ -105,6 +106,12 @@ def _load_cuda() -> Device | None:
 def cuda_is_available() -> bool:
     """True when CuPy imports and sees at least one GPU. Safe to call without CuPy."""
     return _load_cuda() is not None
+
+
+def cuda_unavailable_reason() -> str | None:
+    """Why "cuda" is not usable (``"ImportError: No module named 'cupy'"``, ``"RuntimeError: no CUDA GPU found"``),
+    or None when it is. Tries CuPy first if that was not done yet; safe to call without CuPy."""
+    return None if cuda_is_available() else _cuda_error
 
 
 def get_device(name: str) -> Device:

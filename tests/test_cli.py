@@ -91,3 +91,17 @@ def test_info_and_help(tmp_path):
     assert "data cache:" in info.stdout
     bare = run_minigen(cwd=tmp_path)  # no command: the help, exit status 2
     assert bare.returncode == 2 and "usage: minigen" in bare.stderr and "train" in bare.stderr
+
+
+def test_train_help_reads_the_model_registry(capsys):
+    """``train``'s choices, its option help and its list of models come from minigen.models.MODELS."""
+    from minigen.models import MODELS
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "{" + ",".join(MODELS) + "}" in text
+    for name, spec in MODELS.items():
+        assert f"{name} {spec.description}" in text and spec.recipe() in text
+    assert "--beta BETA vae, conv-vae:" in text and "gan, dcgan: real label" in text
+    assert "default gan 40, dcgan 3, vae 20, conv-vae 10, cnn-mse 3" in text

@@ -17,7 +17,7 @@ from strict_device import _NUMPY_ONLY, STRICT, StrictArray
 import minigen as mg
 from minigen import backend, nn
 from minigen.models import build_model
-from minigen.nn import losses as L
+from minigen.ops import losses as L
 from minigen.train import TrainConfig
 from minigen.train.trainer import TASKS
 

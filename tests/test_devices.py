@@ -166,6 +166,19 @@ def test_import_minigen_does_not_import_cupy_and_cuda_check_is_a_bool_without_it
     assert isinstance(mg.cuda_is_available(), bool)
 
 
+def test_cuda_unavailable_reason_says_why_or_is_none():
+    code = (
+        "import sys\n"
+        "sys.modules['cupy'] = None\n"
+        "from minigen import backend\n"
+        "print(backend.cuda_unavailable_reason())\n"
+    )
+    assert _run_python(code).split(": ")[0] in {"ImportError", "ModuleNotFoundError"}
+    reason = backend.cuda_unavailable_reason()
+    assert (reason is None) == backend.cuda_is_available()
+    assert reason is None or ": " in reason
+
+
 def test_manual_seed_makes_draws_repeat(device):
     draws = []
     for _ in range(2):

@@ -24,8 +24,16 @@ KERNEL_RUN = [s.stem for s in SCRIPTS]
 
 def lesson_env() -> dict[str, str]:
     env = dict(os.environ, MINIGEN_SMOKE="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # lessons_support.py sits beside the lessons: a script finds it by itself, a kernel started elsewhere does not
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), str(LESSONS), env.get("PYTHONPATH")]))
     return env
+
+
+def test_lessons_support_is_lesson_tooling_not_a_lesson():
+    assert (LESSONS / "lessons_support.py").is_file() and LESSONS / "lessons_support.py" not in SCRIPTS
+    assert not (ROOT / "minigen" / "lessons_support.py").exists()
+    users = [path for path in (ROOT / "minigen").rglob("*.py") if "lessons_support" in path.read_text()]
+    assert not users, f"the package must not use the lessons' helpers: {users}"
 
 
 def test_lessons_exist_in_pairs():

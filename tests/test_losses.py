@@ -5,8 +5,9 @@ import pytest
 
 import minigen
 from minigen import functional as F
-from minigen.nn import losses as L
+from minigen import nn
 from minigen.nn.activation import LogSoftmax, Softmax
+from minigen.ops import losses as L
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -291,7 +292,7 @@ def test_weights_and_options_are_checked():
     with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\], got 1.5"):
         L.cross_entropy(x, np.array([0, 1]), label_smoothing=1.5)
     with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\], got -0.1"):
-        L.CrossEntropyLoss(label_smoothing=-0.1)
+        nn.CrossEntropyLoss(label_smoothing=-0.1)
     with pytest.raises(ValueError, match=r"in \[0, 3\) for 3 classes, or equal ignore_index=5; got labels from -100"):
         L.cross_entropy(x, np.array([-100, 1]), ignore_index=5)
     logits = leaf(np.zeros((4, 3)), "cpu")
@@ -359,7 +360,7 @@ def test_shape_mismatch_and_bad_reduction_are_refused():
     with pytest.raises(ValueError, match="reduction must be one of"):
         L.mse_loss(x, np.zeros((4, 1)), reduction="avg")
     with pytest.raises(ValueError, match="reduction must be one of"):
-        L.MSELoss(reduction="batchmean")
+        nn.MSELoss(reduction="batchmean")
 
 
 # ----------------------------------------------------------------------------- Modules
@@ -370,29 +371,29 @@ def test_loss_modules_match_functions(device):
     weight = minigen.tensor(np.array([1.0, 3.0]), device=device)
     labels = minigen.tensor(np.array([1, 0, 1]), device=device)
     cases = [
-        (L.MSELoss(reduction="sum"), x, t, L.mse_loss(x, t, reduction="sum")),
-        (L.BCELoss(weight=weight), p, t, L.binary_cross_entropy(p, t, weight=weight)),
-        (L.BCEWithLogitsLoss(reduction="none"), x, t, L.binary_cross_entropy_with_logits(x, t, reduction="none")),
-        (L.CrossEntropyLoss(), x, labels, L.cross_entropy(x, labels)),
+        (nn.MSELoss(reduction="sum"), x, t, L.mse_loss(x, t, reduction="sum")),
+        (nn.BCELoss(weight=weight), p, t, L.binary_cross_entropy(p, t, weight=weight)),
+        (nn.BCEWithLogitsLoss(reduction="none"), x, t, L.binary_cross_entropy_with_logits(x, t, reduction="none")),
+        (nn.CrossEntropyLoss(), x, labels, L.cross_entropy(x, labels)),
         (
-            L.BCEWithLogitsLoss(weight=weight, pos_weight=minigen.tensor(np.array([2.0, 0.5]), device=device)),
+            nn.BCEWithLogitsLoss(weight=weight, pos_weight=minigen.tensor(np.array([2.0, 0.5]), device=device)),
             x,
             t,
             L.binary_cross_entropy_with_logits(x, t, weight, pos_weight=np.array([2.0, 0.5])),
         ),
         (
-            L.CrossEntropyLoss(weight=weight, ignore_index=0, reduction="sum", label_smoothing=0.1),
+            nn.CrossEntropyLoss(weight=weight, ignore_index=0, reduction="sum", label_smoothing=0.1),
             x,
             labels,
             L.cross_entropy(x, labels, weight, 0, "sum", 0.1),
         ),
-        (L.NLLLoss(weight=weight, ignore_index=1), x, labels, L.nll_loss(x, labels, weight, ignore_index=1)),
+        (nn.NLLLoss(weight=weight, ignore_index=1), x, labels, L.nll_loss(x, labels, weight, ignore_index=1)),
     ]
     for module, a, b, expected in cases:
         np.testing.assert_allclose(module(a, b).numpy(), expected.numpy(), rtol=1e-15)
-    assert repr(L.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
-    assert repr(L.CrossEntropyLoss()) == "CrossEntropyLoss()"
-    module = L.BCEWithLogitsLoss(pos_weight=minigen.tensor([2.0, 0.5]))
+    assert repr(nn.MSELoss(reduction="sum")) == "MSELoss()"  # PyTorch shows no reduction
+    assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
+    module = nn.BCEWithLogitsLoss(pos_weight=minigen.tensor([2.0, 0.5]))
     assert "pos_weight" in module.state_dict() and "weight" not in module.state_dict()  # buffers, as in PyTorch
 
 

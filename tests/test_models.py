@@ -4,6 +4,7 @@ DCGAN's initialisation, the VAE loss (gradient-checked, and falling on real digi
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ import pytest
 import minigen
 from minigen import optim
 from minigen.data import load_dataset
-from minigen.models import DCGAN, MLPGAN, MLPVAE, MODELS, CNNGenerator, ConvVAE, build_model
-from minigen.nn import losses
+from minigen.models import DCGAN, MLPGAN, MLPVAE, MODELS, CNNGenerator, ConvVAE, ModelSpec, build_model
+from minigen.models.registry import model_table, models_using
+from minigen.ops import losses
 
 SHAPES = [(1, 28, 28), (1, 32, 32), (3, 32, 32)]
 
@@ -24,10 +26,41 @@ CASES = [(name, shape) for name in MODELS for shape in SHAPES if name != "dcgan"
 # ----------------------------------------------------------------------------- registry
 def test_registry_names_and_kinds():
     assert list(MODELS) == ["gan", "dcgan", "vae", "conv-vae", "cnn-mse"]
-    kinds = {name: cls.kind for name, cls in MODELS.items()}
+    kinds = {name: spec.kind for name, spec in MODELS.items()}
     assert kinds == {"gan": "gan", "dcgan": "gan", "vae": "vae", "conv-vae": "vae", "cnn-mse": "regression"}
-    for cls in MODELS.values():
-        assert cls.data_range == ((0.0, 1.0) if cls.kind == "vae" else (-1.0, 1.0))
+    classes = {name: spec.cls for name, spec in MODELS.items()}
+    assert classes == {"gan": MLPGAN, "dcgan": DCGAN, "vae": MLPVAE, "conv-vae": ConvVAE, "cnn-mse": CNNGenerator}
+    for name, spec in MODELS.items():
+        assert spec.name == name and spec.kind == spec.cls.kind and spec.data_range == spec.cls.data_range
+        assert spec.data_range == ((0.0, 1.0) if spec.kind == "vae" else (-1.0, 1.0))
+        assert spec.latent_dim == build_model(name, (1, 32, 32)).latent_dim
+
+
+def test_registry_recipes_and_options():
+    defaults = {name: spec.defaults() for name, spec in MODELS.items()}
+    assert defaults == {
+        "gan": {"epochs": 40, "batch_size": 64, "lr": 1e-3, "label_smoothing": 0.1},
+        "dcgan": {"epochs": 3, "batch_size": 64, "lr": 2e-4, "label_smoothing": 0.0},
+        "vae": {"epochs": 20, "batch_size": 32, "lr": 1e-3, "beta": 1.0, "likelihood": "bernoulli"},
+        "conv-vae": {"epochs": 10, "batch_size": 64, "lr": 1e-3, "beta": 1.0, "likelihood": "bernoulli"},
+        "cnn-mse": {"epochs": 3, "batch_size": 64, "lr": 1e-3},
+    }
+    assert models_using("beta") == models_using("likelihood") == ["vae", "conv-vae"]
+    assert models_using("label_smoothing") == ["gan", "dcgan"]
+    assert [name for name, spec in MODELS.items() if spec.image_size] == ["dcgan"]
+    with pytest.raises(ValueError, match="not options of kind 'vae'"):
+        ModelSpec("bad", MLPVAE, "a VAE given a GAN's option", 1, 1, 1e-3, options={"label_smoothing": 0.1})
+
+
+def test_readme_model_table_is_the_registry():
+    """README.md's model table and the train synopsis list exactly the registered models with their defaults."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    header = model_table().splitlines()[0]
+    assert header in readme, f"README.md has no model table; paste this one:\n{model_table()}"
+    start = readme.index(header)
+    table = readme[start : readme.find("\n\n", start)]
+    assert table == model_table(), f"README.md's model table is not the registry's; replace it by:\n{model_table()}"
+    assert f"minigen train {{{','.join(MODELS)}}}" in readme
 
 
 def test_build_model_unknown_name_lists_valid_names():

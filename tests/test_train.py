@@ -182,7 +182,7 @@ def test_gan_generator_step_with_frozen_discriminator_gets_the_same_gradient():
     """Freezing D for the generator's backward pass saves work but must not change G's gradient."""
     import minigen
     from minigen.models import MLPGAN
-    from minigen.nn.losses import binary_cross_entropy_with_logits
+    from minigen.nn.functional import binary_cross_entropy_with_logits
 
     minigen.manual_seed(0)
     model = MLPGAN((1, 4, 4), latent_dim=3, hidden=(8, 8), dropout=0.0)  # no dropout: both passes see the same D

@@ -35,7 +35,7 @@ SCALAR_CONVERSIONS = ("__bool__", "__float__", "__int__", "__index__")
 
 
 @pytest.fixture
-def transfers(monkeypatch):
+def transfers(monkeypatch, request):
     """Counts device-to-host transfers from the strict device, under the phase (``counts.phase``) they happen in."""
     counts = Counter()
     counts.phase = "loop"
@@ -45,8 +45,8 @@ def transfers(monkeypatch):
         return STRICT.to_host(array)
 
     counting = dataclasses.replace(STRICT, to_host=to_host)
-    monkeypatch.setitem(backend._devices, "strict", counting)
-    monkeypatch.setitem(backend._device_by_array_type, StrictArray, counting)
+    backend.register_device(counting)  # replaces "strict" until the end of the test
+    request.addfinalizer(lambda: backend.register_device(STRICT))
 
     def counted(original):
         def conversion(self):

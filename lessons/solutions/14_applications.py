@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from minigen.nn import losses
+from minigen.ops import losses
 
 
 def slerp(z0, z1, t):

@@ -18,6 +18,7 @@ import dataclasses
 import importlib.metadata
 import platform
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -41,32 +42,58 @@ def _config_error(error: Exception) -> str:
     return message
 
 
+def _models_epilog() -> str:
+    """The models, what each is and its default run, for ``minigen train --help`` (from the registry)."""
+    from minigen.models import MODELS
+
+    width = max(map(len, MODELS))
+    lines = ["models (minigen.models.MODELS):"]
+    for name, spec in MODELS.items():
+        text = f"{spec.description}. Default: {spec.recipe()}."
+        lines += textwrap.wrap(text, 100, initial_indent=f"  {name:<{width}}  ", subsequent_indent=" " * (width + 4),
+                               break_on_hyphens=False)  # fmt: skip
+    return "\n".join(lines)
+
+
 def add_commands(commands: Any) -> dict[str, Any]:
     """Add ``train``, ``sample`` and ``info`` to the subparsers ``commands``; returns their handlers by name."""
     from minigen.data import DATASET_NAMES
-    from minigen.models import MODELS
+    from minigen.models import KIND_OPTIONS, MODELS, models_using
 
+    def default(setting: str) -> str:
+        """Each model's default ``setting``, among the models that use it: ``"gan 0.1, dcgan 0"``."""
+        values = [(name, spec.defaults()[setting]) for name, spec in MODELS.items() if setting in spec.defaults()]
+        return ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+                         for name, value in values)  # fmt: skip
+
+    def users(option: str) -> str:
+        return ", ".join(models_using(option))
+
+    kind_default = {option: value for options in KIND_OPTIONS.values() for option, value in options.items()}
     train = commands.add_parser("train", help="train a model; writes samples, curves, metrics and a checkpoint",
-                                description="Train a model. Unset options take the model's defaults "
-                                "(minigen.train.DEFAULTS), tuned for about a minute on a 2-core CPU.")
-    train.add_argument("model", choices=tuple(MODELS), help="which model")
+                                description="Train a model. Unset options take the model's defaults, "
+                                "a short run on the embedded MNIST (listed below).",
+                                epilog=_models_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("model", choices=tuple(MODELS), help="which model (see below)")
     train.add_argument("--dataset", choices=DATASET_NAMES, default="mnist-embedded",
                        help="mnist-embedded ships with minigen (offline); the others are downloaded once")
-    train.add_argument("--epochs", type=int, help="number of epochs (per-model default)")
-    train.add_argument("--batch-size", type=int, help="images per batch (per-model default)")
+    train.add_argument("--epochs", type=int, help=f"number of epochs (default {default('epochs')})")
+    train.add_argument("--batch-size", type=int, help=f"images per batch (default {default('batch_size')})")
     train.add_argument("--lr", type=float,
-                       help="Adam learning rate (gan 1e-3, dcgan 2e-4, VAEs 1e-3); may change with --resume")
+                       help=f"Adam learning rate (default {default('lr')}); may change with --resume")
     train.add_argument("--device", help="cpu (default) or cuda (needs CuPy and an NVIDIA GPU)")
     train.add_argument("--seed", type=int, help="seeds weights, noise and batch order (default 0)")
     train.add_argument("--out", help="output folder (default runs/MODEL)")
     train.add_argument("--resume", action="store_true",
                        help="continue from OUT/checkpoint.npz (--epochs, --lr may change)")
     train.add_argument("--force", action="store_true", help="start afresh in an OUT that holds a run, replacing it")
-    train.add_argument("--beta", type=float, help="vae, conv-vae: weight of the KL term (default 1)")
+    train.add_argument("--beta", type=float,
+                       help=f"{users('beta')}: weight of the KL term (default {kind_default['beta']:g})")
     train.add_argument("--likelihood", choices=("bernoulli", "gaussian"),
-                       help="vae, conv-vae: BCE (bernoulli, default) or MSE (gaussian) reconstruction")
-    train.add_argument("--label-smoothing", type=float, help="gan, dcgan: real label 1 - S for the discriminator "
-                       "(0.1 gives 0.9; default 0.1 for gan, 0 dcgan)")
+                       help=f"{users('likelihood')}: BCE (bernoulli) or MSE (gaussian) reconstruction "
+                       f"(default {kind_default['likelihood']})")
+    train.add_argument("--label-smoothing", type=float, help=f"{users('label_smoothing')}: real label 1 - S for "
+                       f"the discriminator (0.1 gives 0.9; default {default('label_smoothing')})")
     train.add_argument("--latent-dim", type=int, help="size of z (model default)")
     train.add_argument("--log-every", type=int, help="steps between two loss transfers (default 10)")
     train.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard (needs tensorboardX)")
@@ -184,8 +211,9 @@ def info_lines() -> list[str]:
     from minigen.data import data_dir
 
     cupy_version = next((v for v in map(_version, ("cupy", "cupy-cuda12x", "cupy-cuda13x")) if v), None)
-    gpu = "yes" if backend.cuda_is_available() else f"no ({backend._cuda_error or 'CuPy not imported'})"
-    if gpu == "yes":
+    reason = backend.cuda_unavailable_reason()
+    gpu = f"no ({reason})" if reason else "yes"
+    if reason is None:
         xp = backend.get_device("cuda").xp
         name = xp.cuda.runtime.getDeviceProperties(0)["name"]
         gpu = f"yes ({name.decode() if isinstance(name, bytes) else name})"

@@ -13,56 +13,30 @@ name                images          train / test size    where it comes from
 "cifar10"           N x 3 x 32 x 32 50,000 / 10,000      downloaded on first use
 ==================  ==============  ===================  ========================
 
-Downloads are cached (see :mod:`minigen.data.download`); their mirrors and
-checksums live in :mod:`minigen.data.sources`.
+Each dataset is declared once, in :mod:`minigen.data.registry` (shape, sizes, class
+names, files, mirrors and checksums); this module holds the readers. Downloads are
+cached (see :mod:`minigen.data.download`): in ``$MINIGEN_DATA`` (default
+``~/.cache/minigen``), or under ``root`` when one is given (torchvision's layout:
+``root/MNIST/raw``, ``root/FashionMNIST/raw``, ``root`` itself for CIFAR-10).
 """
 
 from __future__ import annotations
 
+import os
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
-from .cifar import CIFAR10_CLASSES, read_cifar10
+from .cifar import read_cifar10
 from .download import fetch
 from .idx import read_idx
-from .sources import SOURCES
+from .registry import DATASET_NAMES, SOURCES, SPLITS, DatasetSpec, class_names, dataset_spec
 
 __all__ = ["DATASET_NAMES", "SPLITS", "class_names", "load_dataset", "load_embedded_mnist"]
 
-SPLITS = ("train", "test")
 EMBEDDED_FILE = "mnist_embedded.npz"
-EMBEDDED_TRAIN_SIZE = 4500
-
-_CLASS_NAMES = {
-    "mnist-embedded": [str(digit) for digit in range(10)],
-    "mnist": [str(digit) for digit in range(10)],
-    "fashion-mnist": [
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
-    ],
-    "cifar10": CIFAR10_CLASSES,
-}
-DATASET_NAMES = tuple(_CLASS_NAMES)
-
-
-def _check_name(name: str) -> None:
-    if name not in _CLASS_NAMES:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {list(DATASET_NAMES)}")
-
-
-def class_names(name: str) -> list[str]:
-    """The label names of dataset ``name``: ``class_names(name)[label]``."""
-    _check_name(name)
-    return list(_CLASS_NAMES[name])
+EMBEDDED_TRAIN_SIZE = dataset_spec("mnist-embedded").sizes["train"]
 
 
 def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray]:
@@ -75,14 +49,18 @@ def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray]:
         return arrays["images"], arrays["labels"].astype(np.int64)
 
 
-def _load_idx_pair(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST or Fashion-MNIST: fetch and parse the split's image and label IDX files."""
-    source = SOURCES[name]
-    prefix = "train" if split == "train" else "t10k"
-    paths = [
-        fetch(filename, source.checksums[filename], source.mirrors, subdir=source.subdir)
-        for filename in (f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz")
+def _fetch_all(spec: DatasetSpec, split: str, root: str | os.PathLike | None, download: bool) -> list[Path]:
+    """Verified local copies of the files ``split`` of ``spec`` needs (see :func:`minigen.data.download.fetch`)."""
+    source = SOURCES[spec.name]
+    folder = None if root is None else Path(root).expanduser() / spec.root_folder
+    return [
+        fetch(name, source.checksums[name], source.mirrors, subdir=source.subdir, folder=folder, download=download)
+        for name in spec.files[split]
     ]
+
+
+def _read_idx_pair(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST or Fashion-MNIST: parse a split's image and label IDX files."""
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise ValueError(
@@ -92,26 +70,26 @@ def _load_idx_pair(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     return images.astype(np.uint8, copy=False), labels.astype(np.int64)
 
 
-def _load_cifar10(split: str) -> tuple[np.ndarray, np.ndarray]:
-    source = SOURCES["cifar10"]
-    filename = "cifar-10-binary.tar.gz"
-    archive = fetch(filename, source.checksums[filename], source.mirrors, subdir=source.subdir)
-    return read_cifar10(archive, split)
-
-
-def load_dataset(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+def load_dataset(
+    name: str, split: str = "train", *, root: str | os.PathLike | None = None, download: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """(images, labels) of dataset ``name``'s ``split`` ("train" or "test").
 
     images: uint8, (N, H, W) for grey-scale sets, (N, C, H, W) for colour ones.
     labels: int64, (N,), class indices (see :func:`class_names`).
+    root:   keep downloads under this folder (torchvision's layout) instead of minigen's cache.
+    download: False: a missing file raises :class:`~minigen.data.download.DatasetNotFoundError`.
     """
-    _check_name(name)
+    spec = dataset_spec(name)
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r} for dataset {name!r}; expected one of {list(SPLITS)}")
-    if name == "mnist-embedded":
+    if spec.reader == "embedded":
         images, labels = load_embedded_mnist()
         part = slice(None, EMBEDDED_TRAIN_SIZE) if split == "train" else slice(EMBEDDED_TRAIN_SIZE, None)
         return images[part], labels[part]
-    if name == "cifar10":
-        return _load_cifar10(split)
-    return _load_idx_pair(name, split)
+    paths = _fetch_all(spec, split, root, download)
+    if spec.reader == "cifar10-binary":
+        return read_cifar10(paths[0], split)
+    if spec.reader == "idx":
+        return _read_idx_pair(paths)
+    raise ValueError(f"dataset {name!r}: no reader for format {spec.reader!r} (expected embedded, idx, cifar10-binary)")

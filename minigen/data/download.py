@@ -18,8 +18,10 @@ copy of ``filename``:
    put the file by hand.
 
 A checksum is written ``"md5:<32 hex digits>"`` or ``"sha256:<64 hex digits>"``.
-The cache folder is ``$MINIGEN_DATA`` if set, else ``~/.cache/minigen``.
-Only the standard library's urllib is used.
+The cache folder is ``$MINIGEN_DATA`` if set, else ``~/.cache/minigen``; ``folder=`` puts the file
+elsewhere (``minigen.vision.datasets.MNIST(root)`` uses torchvision's ``root/MNIST/raw``).
+With ``download=False`` a missing or corrupt file raises :class:`DatasetNotFoundError` instead of
+downloading. Only the standard library's urllib is used.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from pathlib import Path
 from minigen.files import one_line, remove_stale, temporary_name
 
 __all__ = [
-    "DownloadError", "data_dir", "fetch", "file_checksum", "parse_checksum", "remove_stale_partials",
+    "DatasetNotFoundError", "DownloadError", "data_dir", "fetch", "file_checksum", "parse_checksum",
+    "remove_stale_partials",
 ]  # fmt: skip
 
 CHUNK_SIZE = 1 << 20
@@ -47,6 +50,10 @@ HASH_ALGORITHMS = ("md5", "sha256")
 
 class DownloadError(RuntimeError):
     """No mirror could provide a file with the expected checksum."""
+
+
+class DatasetNotFoundError(RuntimeError):
+    """A file is missing (or fails its checksum) and downloading was not allowed (``download=False``)."""
 
 
 def data_dir() -> Path:
@@ -120,6 +127,9 @@ def fetch(
     mirrors: Sequence[str],
     subdir: str = "",
     timeout: float = DEFAULT_TIMEOUT_S,
+    *,
+    folder: str | os.PathLike | None = None,
+    download: bool = True,
 ) -> Path:
     """The path of a verified local copy of ``filename``, downloading it if needed.
 
@@ -129,15 +139,25 @@ def fetch(
     subdir:   folder inside the cache (e.g. "mnist"), so datasets sharing
               file names (MNIST and Fashion-MNIST) do not collide.
     timeout:  seconds to wait on a silent connection before trying the next mirror.
+    folder:   the folder to keep the file in, instead of ``data_dir() / subdir``.
+    download: False: never download; a missing or corrupt file raises :class:`DatasetNotFoundError`
+              (torchvision's wording, with the path).
     """
     algorithm, expected = parse_checksum(checksum)
-    folder = data_dir() / subdir
+    folder = Path(folder).expanduser() if folder is not None else data_dir() / subdir
     target = folder / filename
     if target.exists():
         if file_checksum(target, algorithm) == expected:
             return target
+        if not download:
+            raise DatasetNotFoundError(
+                f"Dataset not found or corrupted. You can use download=True to download it: "
+                f"{target} fails its {algorithm} check"
+            )
         print(f"minigen: cached {target} fails its {algorithm} check; fetching it again", file=sys.stderr)
         target.unlink()
+    elif not download:
+        raise DatasetNotFoundError(f"Dataset not found. You can use download=True to download it: no file {target}")
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(target)  # what killed downloads of this file left behind
 

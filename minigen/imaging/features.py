@@ -51,13 +51,10 @@ class RandomMultiScale(nn.Module):
     answers a contrast change alike); the biases are 0. State-dict keys ``convs.0.weight``, ``convs.0.bias``, ...
 
     The default, kernels 3, 3, 5, 5, 5 on octaves 0, 1, 1, 2, 3 with 64 filters each (receptive fields of about
-    3 to 50 pixels), is the cheapest network of bench/bench_neural.py's table 4 that draws bricks as well as the
-    best: at 256 x 256, 0.11 s a step (1 thread) for a reference loss of 2.1e-4 on brick and 1.3e-4 on gravel,
-    where kernels 3, 5 both at full size cost 0.20 s (2.1e-4, 9.9e-5) and kernels 3, 5, 7, 11 at full size
-    (32 filters, no pyramid) 0.64 s (2.1e-3, 1.6e-4). 32 filters (4.0e-4 on brick) or 3 x 3 kernels only
-    (1.3e-3) lose the bricks' shapes; 128 filters cost twice as much for 2.0e-4. A step's time is mostly the
-    full-size branch, so there is one, of 3 x 3 filters. The two octave-1 branches are style transfer's content
-    layers (the layout without the finest texture).
+    3 to 50 pixels), is the cheapest of the networks bench/bench_neural.py compares that draws bricks as well as
+    the best (its figures: bench/RESULTS.md); fewer filters or 3 x 3 kernels only lose the bricks' shapes. A
+    step's time is mostly the full-size branch, so there is one, of 3 x 3 filters. The two octave-1 branches are
+    style transfer's content layers (the layout without the finest texture).
     """
 
     def __init__(

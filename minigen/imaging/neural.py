@@ -164,7 +164,7 @@ def neural_texture(
     From noise (drawn with ``rng``: None for minigen's host generator, an int seed or a numpy Generator), the
     ``optimizer`` minimises L_style against the source in ``network`` (default :class:`RandomMultiScale`) with
     ``steps`` evaluations of the loss and its gradient per level: "lbfgs" is minigen.optim.LBFGS with a strong-Wolfe
-    line search (history 50), "adam" is Adam (lr 0.1); L-BFGS ends 6 times lower in 100 steps (bench, table 1).
+    line search (history 50), "adam" is Adam (lr 0.1); L-BFGS ends lower (bench/RESULTS.md compares them).
 
     Pixels are x = sigmoid(z) and the optimiser moves z, rather than clamping x to [0, 1] after each step: the
     problem stays smooth and unconstrained, so L-BFGS's curvature pairs and line search see the function they
@@ -174,9 +174,8 @@ def neural_texture(
     ``coarse_to_fine`` (True: as many levels as keep the images' shorter sides >= 64, at most 3; an int: that
     many; False or 1: none) synthesises at 1/2, 1/4 ... of the size first, against the source shrunk as often,
     then upsamples (bilinear) and refines; each level takes ``steps``, a coarser one at a quarter of the cost.
-    Structures larger than the filters settle where steps are cheap: at 256 x 256 the defaults reach the loss
-    single-scale synthesis needs 1.4x their time for on brick, but 0.8x on gravel, whose grain is finer than the
-    filters (bench/bench_neural.py, table 3).
+    Structures larger than the filters settle where steps are cheap; a texture whose grain is finer than the
+    filters gains least (bench/bench_neural.py measures both ways).
 
     ``callback(step, loss, image)`` is called at every step (``step`` counted from 1 across the levels, ``loss``
     the loss there, ``image`` the image evaluated, at that level's size, in the source's array module and dtype);
@@ -238,7 +237,7 @@ def style_transfer(
     The defaults are the recipe for the default network: with both losses relative (1 = "as far as a blank
     image"), content 0.5 against style 1 keeps the shapes and takes the style's colours and fine texture; the
     total variation (weight 1) removes the fine stripes that the style term alone leaves, at no cost in style
-    loss (bench/bench_neural.py, table 5). Other networks may want other weights.
+    loss (bench/bench_neural.py compares weights). Other networks may want other weights.
 
     The result has the content's (H, W) and the style's channels, as ``texture_transfer``: a grey style renders
     a colour content in grey, and a colour style can paint a grey content. Returns the style's array module and

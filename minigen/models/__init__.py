@@ -1,4 +1,4 @@
-"""The generative models of the seed documents, a file per model.
+"""The generative models, a file per model, declared once in :mod:`.registry`.
 
 - "gan":      :class:`MLPGAN`, kind "gan", samples in [-1, 1] (``mlp_gan.py``)
 - "dcgan":    :class:`DCGAN`, kind "gan", samples in [-1, 1], 32x32 images (``dcgan.py``)
@@ -8,13 +8,12 @@
 
 Every model takes ``image_shape=(C, H, W)`` first and ``latent_dim``, has
 ``kind``, ``data_range`` and ``sample(n)``. ``build_model("vae", (1, 28, 28))``
-builds one by name. What the VAEs share (reparameterisation, loss) is in
+builds one by name; ``MODELS["vae"]`` is its :class:`ModelSpec` (class, kind,
+default training recipe). What the VAEs share (reparameterisation, loss) is in
 ``base.py``.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from .base import VAE, GenerativeModel
 from .cnn_generator import CNNGenerator
@@ -22,20 +21,9 @@ from .conv_vae import ConvVAE
 from .dcgan import DCGAN
 from .mlp_gan import MLPGAN
 from .mlp_vae import MLPVAE
+from .registry import KIND_OPTIONS, MODELS, ModelSpec, build_model, get_model_spec, model_table, models_using
 
-__all__ = ["CNNGenerator", "ConvVAE", "DCGAN", "GenerativeModel", "MLPGAN", "MLPVAE", "MODELS", "VAE", "build_model"]
-
-MODELS: dict[str, type[GenerativeModel]] = {
-    "gan": MLPGAN,
-    "dcgan": DCGAN,
-    "vae": MLPVAE,
-    "conv-vae": ConvVAE,
-    "cnn-mse": CNNGenerator,
-}
-
-
-def build_model(name: str, image_shape: tuple[int, int, int], **kwargs: Any) -> GenerativeModel:
-    """The model called ``name`` (a key of :data:`MODELS`) for images of ``image_shape`` (C, H, W)."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
-    return MODELS[name](image_shape, **kwargs)
+__all__ = [
+    "CNNGenerator", "ConvVAE", "DCGAN", "GenerativeModel", "KIND_OPTIONS", "MLPGAN", "MLPVAE", "MODELS", "ModelSpec",
+    "VAE", "build_model", "get_model_spec", "model_table", "models_using",
+]  # fmt: skip

@@ -17,7 +17,7 @@ import math
 from typing import Any
 
 from minigen import nn
-from minigen.nn import losses
+from minigen.ops import losses
 from minigen.random import randn
 from minigen.tensor import Tensor, no_grad
 

@@ -1,4 +1,4 @@
-"""``CNNGenerator``: a convolutional generator trained with MSE alone (seed 001, section 3.1).
+"""``CNNGenerator``: a convolutional generator trained with MSE alone.
 
     z (latent_dim) -> Linear -> 128 x H/4 x W/4, BatchNorm + ReLU
     ConvTranspose2d(128 -> 64, k4 s2 p1) + BatchNorm + ReLU      -> H/2 x W/2
@@ -18,13 +18,9 @@ when every G(z) is the mean image. So G learns to ignore z and to output one
 blurry average of the training set (for MNIST, a grey smudge where digits
 usually have ink), whatever z is: its samples have almost no diversity.
 
-Measured (batch 64, Adam lr 1e-3, seed 0, embedded MNIST): after 250 / 1000
-steps the loss is 0.61 / 0.40, the distance of samples to the mean image
-0.35 / 0.14 per pixel, and the spread of samples across z (per-pixel standard
-deviation, averaged over pixels) 0.056 / 0.036, against the data's 0.38. The
-approach is slow because BatchNorm rescales whatever depends on z back to unit
-variance: to ignore z the network must first shrink BatchNorm's scales
-(samples above are drawn in eval mode).
+The approach to the mean is slow (bench/README.md has a run's figures):
+BatchNorm rescales whatever depends on z back to unit variance, so to ignore z
+the network must first shrink BatchNorm's scales.
 
 A GAN replaces the fixed distance by a learned critic, and a VAE pairs z with
 x through the encoder; both then have a reason to map different z to
@@ -34,7 +30,7 @@ different images.
 from __future__ import annotations
 
 from minigen import nn
-from minigen.nn import losses
+from minigen.ops import losses
 from minigen.random import randn
 from minigen.tensor import Tensor
 

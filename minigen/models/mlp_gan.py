@@ -1,4 +1,4 @@
-"""``MLPGAN``: the fully connected GAN of seed 000.
+"""``MLPGAN``: a fully connected GAN.
 
     generator      z (100) -> 128 -> 256 -> 512 -> C*H*W, ReLU between layers, Tanh at the end
     discriminator  C*H*W -> 512 -> 256 -> 128 -> 1, ReLU (then Dropout 0.3) between layers, no sigmoid
@@ -7,27 +7,16 @@ The discriminator returns logits: the GAN losses apply the sigmoid inside a
 stable ``binary_cross_entropy_with_logits`` (log(1 + e^-x) via softplus)
 instead of taking the log of a probability that may round to 0.
 
-The seed says ReLU in the discriminator, and so it is here. Many GAN recipes
-use LeakyReLU(0.2) there instead, so that fake images that land where a unit
-is off still receive a gradient; ``negative_slope=0.2`` switches to it.
+The discriminator uses ReLU. Many GAN recipes use LeakyReLU(0.2) there instead,
+so that fake images that land where a unit is off still receive a gradient;
+``negative_slope=0.2`` switches to it.
 
 Dropout(0.3) after each of the discriminator's ReLUs (``dropout=0.0`` removes
 it) is part of the default recipe of ``minigen train gan``, with Adam lr 1e-3
-and label smoothing 0.1 (``minigen.train.config.DEFAULTS``). Measured on the
-embedded MNIST (seed 0, 64 samples from fixed noise; diversity = mean pairwise
-L2 distance of the samples in [0, 1], 10.5 for 64 real digits; classes from a
-small MLP classifier, 93% accurate on the held-out digits):
-
-    recipe (batch 64)                                   steps   diversity   classes predicted
-    seed's ReLU D, lr 2e-4, no smoothing (old default)  1,400     0.76      1 (all "2"): collapsed
-    same with LeakyReLU(0.2) (PyTorch twin)             1,400     0.74      collapsed
-    ReLU D + Dropout 0.3 + smoothing 0.1, lr 2e-4 (PT)  1,400     1.98      collapsed
-    ReLU D, lr 1e-3 (PyTorch twin)                      1,400     7.6       9
-    ReLU D + Dropout 0.3 + smoothing 0.1, lr 1e-3       2,800     9.9       9 (the default)
-
-The learning rate is what matters in this short budget; LeakyReLU alone does
-not prevent the collapse, so the seed's ReLU stays. Dropout and smoothing keep
-D from overpowering G and give cleaner, more balanced digits.
+and label smoothing 0.1 (its spec in ``minigen.models.MODELS``): dropout and
+smoothing keep D from overpowering G. In a short run the learning rate is what
+decides between varied digits and mode collapse (one image for every z); the
+recipes compared are in bench/README.md.
 """
 
 from __future__ import annotations

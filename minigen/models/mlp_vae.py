@@ -3,7 +3,7 @@
     encoder  C*H*W -> 128 -> 256 -> 512 -> (mu, logvar), ReLU between layers
     decoder  z -> 512 -> 256 -> 128 -> C*H*W, ReLU between layers, sigmoid on the output
 
-(seed 000's shapes, ``hidden=(128, 256, 512)``, latent size 20). The decoder
+(``hidden=(128, 256, 512)``, latent size 20, the defaults). The decoder
 mirrors the encoder. ``MLPVAE(image_shape, hidden=(400,))`` is the classic
 784-400-20 VAE of Kingma and Welling (2014) and of PyTorch's example.
 

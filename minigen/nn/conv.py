@@ -11,7 +11,8 @@ from typing import Any
 from minigen.nn import init
 from minigen.nn.linear import empty_parameter
 from minigen.nn.module import Module
-from minigen.ops.conv import IntPair, conv2d, conv_transpose2d, pair
+from minigen.ops.conv import conv2d, conv_transpose2d
+from minigen.ops.windows import IntPair, pair
 from minigen.tensor import Tensor
 
 __all__ = ["Conv2d", "ConvTranspose2d"]

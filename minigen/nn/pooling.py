@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from minigen.nn.module import Module
-from minigen.ops.conv import IntPair
 from minigen.ops.pooling import avg_pool2d, max_pool2d
+from minigen.ops.windows import IntPair
 from minigen.tensor import Tensor
 
 __all__ = ["AvgPool2d", "MaxPool2d"]

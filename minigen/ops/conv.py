@@ -1,14 +1,14 @@
-"""2-D convolution and transposed convolution, built from two array helpers.
+"""2-D convolution and transposed convolution, built from the window helpers of ``windows.py``.
 
-A convolution slides a (C, kh, kw) filter over the input. ``im2col`` lays every
-window out as one row (a strided *view* of the input, copied once into a
+A convolution slides a (C, kh, kw) filter over the input. :func:`~minigen.ops.windows.im2col`
+lays every window out as one row (a strided *view* of the input, copied once into a
 contiguous buffer), so the whole convolution becomes a single matrix product:
 
     out (N*OH*OW, O) = cols (N*OH*OW, kh*kw*C) @ M (kh*kw*C, O)
 
-where M is the weight reshaped. ``col2im`` is the exact reverse (the adjoint):
-it adds each row back onto the pixels its window covered. Each is the other's
-gradient, and so are the two layers:
+where M is the weight reshaped. :func:`~minigen.ops.windows.col2im` is the exact reverse
+(the adjoint): it adds each row back onto the pixels its window covered. Each is the
+other's gradient, and so are the two layers:
 
     conv2d:            forward  im2col(x) @ M          backward  col2im(g @ M^T)
     conv_transpose2d:  forward  col2im(x @ M^T)        backward  im2col(g) @ M
@@ -16,21 +16,16 @@ gradient, and so are the two layers:
 so :func:`_correlate` (im2col + matmul) and :func:`_scatter` (matmul + col2im)
 are written once and serve both layers, forwards and backwards.
 
-Layout, chosen for speed: the helpers work channels-last, (N, H, W, C). A window's
-kh*kw*C values and a pixel's C channels are then runs of contiguous memory, so the
-strided copies in im2col and col2im move whole channel vectors at a time instead of
-a few pixels (in (N, C, H, W) order a stride-2 window row is 4 scattered floats).
-Inputs and outputs keep PyTorch's (N, C, H, W) shape: an output is returned as an
-(N, C, H, W) *view* of channels-last memory, so the next convolution receives its
-input already channels-last and pays no copy to reorder it.
+The helpers work channels-last, (N, H, W, C) (see ``windows.py`` for why). Inputs and
+outputs keep PyTorch's (N, C, H, W) shape: an output is returned as an (N, C, H, W)
+*view* of channels-last memory, so the next convolution receives its input already
+channels-last and pays no copy to reorder it.
 
 Dilation and groups change what the rows and the matrix hold, not the recipe:
 
-- ``dilation`` spreads a kernel's taps d pixels apart, so a window reads the
-  pixels at offsets (i*dh, j*dw). :func:`windows` takes a window d*(k-1)+1 wide
-  and keeps every d-th pixel (a strided slice, still a view), and :func:`col2im`
-  adds tap (i, j) back at offset (i*dh, j*dw). The columns, the weight matrix
-  and the matmul are exactly those of an undilated kernel.
+- ``dilation`` spreads a kernel's taps d pixels apart; ``windows.py`` reads them
+  as a strided slice of a wider window and adds them back at their offsets, so the
+  columns, the weight matrix and the matmul are exactly those of an undilated kernel.
 - ``groups`` split the C input channels and D output channels into blocks that
   never meet: group g's outputs see only group g's inputs, as ``groups``
   convolutions side by side. So im2col lays the columns out as one matrix per
@@ -49,95 +44,8 @@ from __future__ import annotations
 from typing import Any
 
 from minigen.backend import get_array_module
+from minigen.ops.windows import IntPair, Pair, channels_last, col2im, im2col, output_size, pair
 from minigen.tensor import Function, Tensor
-
-IntPair = int | tuple[int, int]  # what callers may pass
-Pair = tuple[int, int]  # (height, width) after pair()
-
-
-def pair(value: IntPair, name: str, minimum: int = 0) -> Pair:
-    """``value`` as (height, width) integers >= ``minimum``; an int means both."""
-    values = (value, value) if isinstance(value, int) else tuple(value)
-    if len(values) != 2 or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if any(v < minimum for v in values):
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return values  # type: ignore[return-value]
-
-
-def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
-    """How many windows of ``kernel`` taps, ``dilation`` apart, fit along ``size`` with this stride and padding."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def channels_last(x: Any) -> Any:
-    """(N, C, H, W) -> contiguous (N, H, W, C); free when ``x`` is a view of channels-last memory."""
-    return get_array_module(x).ascontiguousarray(x.transpose(0, 2, 3, 1))
-
-
-def windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), fill: float = 0,
-            count: Pair | None = None) -> Any:  # fmt: skip
-    """A strided view (N, OH, OW, C, kh, kw) of the windows of ``x`` (N, H, W, C).
-
-    Padding costs one copy (a border of ``fill``); the windows themselves cost
-    nothing: window (oh, ow) starts at row oh*sh, column ow*sw of the padded input.
-    A dilated window is a strided slice of a larger one: its kh taps sit dh rows
-    apart, so it spans dh*(kh-1)+1 rows, and taking every dh-th row of that span
-    gives the taps. ``count`` (OH, OW) asks for that many windows instead of the
-    ones that fit: extra ones (pooling's ceil_mode) read ``fill`` past the bottom
-    and right edges, fewer ones drop the last (conv_transpose2d's output_padding).
-    """
-    xp = get_array_module(x)
-    n, height, width, c = x.shape
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    if count is None:
-        count = tuple(output_size(*args) for args in zip((height, width), kernel, stride, padding, dilation))
-    reach = [(o - 1) * s + sp for o, s, sp in zip(count, stride, span)]  # padded rows (columns) the windows cover
-    eh, ew = (max(0, r - size - 2 * p) for r, size, p in zip(reach, (height, width), padding))  # past the padding
-    ph, pw = padding
-    if ph or pw or eh or ew:
-        padded = xp.full((n, height + 2 * ph + eh, width + 2 * pw + ew, c), fill, dtype=x.dtype)
-        padded[:, ph : ph + height, pw : pw + width] = x
-        x = padded
-    view = xp.lib.stride_tricks.sliding_window_view(x, span, axis=(1, 2))  # every position, stride 1
-    (sh, sw), (dh, dw), (oh, ow) = stride, dilation, count
-    return view[:, : sh * oh : sh, : sw * ow : sw, :, ::dh, ::dw]
-
-
-def im2col(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), groups: int = 1,
-           fill: float = 0, count: Pair | None = None) -> Any:  # fmt: skip
-    """The windows of ``x`` (N, H, W, C) copied into one contiguous (groups, N, OH, OW, kh, kw, C/groups) array.
-
-    One copy, so that the matmul that follows runs on a contiguous matrix per group.
-    The channels split into ``groups`` blocks of C/groups, and each block's windows
-    form one matrix: group g's rows are the windows of channels g*C/groups onwards.
-    With one group the leading axis has size 1 and the memory is the plain im2col.
-    """
-    view = windows(x, kernel, stride, padding, dilation, fill, count)
-    n, oh, ow, c, kh, kw = view.shape
-    view = view.reshape(n, oh, ow, groups, c // groups, kh, kw)  # splitting an axis: still a view
-    return get_array_module(x).ascontiguousarray(view.transpose(3, 0, 1, 2, 5, 6, 4))
-
-
-def col2im(cols: Any, size: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1)) -> Any:
-    """The adjoint of :func:`im2col`: windows (groups, N, OH, OW, kh, kw, C/groups) summed back onto (N, H, W, C).
-
-    ``size`` is the unpadded (H, W); the padding border (and whatever windows
-    reach beyond it) receives values that are then dropped. Overlapping windows add
-    up: the loop runs over the kh*kw kernel offsets, each adding one strided slice
-    (all pixels and all groups at once). Tap (i, j) of window (oh, ow) sits at
-    row oh*sh + i*dh, column ow*sw + j*dw of the padded input.
-    """
-    groups, n, oh, ow, kh, kw, c = cols.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    height = max(size[0] + 2 * ph, (oh - 1) * sh + dh * (kh - 1) + 1)
-    width = max(size[1] + 2 * pw, (ow - 1) * sw + dw * (kw - 1) + 1)
-    out = get_array_module(cols).zeros((n, height, width, groups, c), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows, columns = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            out[:, rows, columns] += cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)  # (N, OH, OW, groups, C/groups)
-    return out.reshape(n, height, width, groups * c)[:, ph : ph + size[0], pw : pw + size[1]]
 
 
 def weight_matrix(weight: Any, groups: int = 1) -> Any:

@@ -1,8 +1,8 @@
-"""2-D max and average pooling, on the same window machinery as convolution.
+"""2-D max and average pooling, on the window machinery convolution also uses (``windows.py``).
 
 Each pooled value summarises one window of the input. The windows come from
-:func:`minigen.ops.conv.windows` (a strided view), and the backward sends each
-window's gradient back with :func:`minigen.ops.conv.col2im`, which adds up the
+:func:`minigen.ops.windows.windows` (a strided view), and the backward sends each
+window's gradient back with :func:`minigen.ops.windows.col2im`, which adds up the
 contributions of overlapping windows (stride < kernel) correctly.
 
 Like the convolutions, the work happens channels-last, (N, H, W, C): each window
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigen.ops.conv import IntPair, Pair, channels_last, col2im, im2col, output_size, pair, windows
+from minigen.ops.windows import IntPair, Pair, channels_last, col2im, im2col, output_size, pair, windows
 from minigen.tensor import Function, Tensor
 
 

@@ -1,9 +1,9 @@
 """What a training run is: one :class:`TrainConfig`, with defaults chosen per model.
 
 Every option the ``minigen train`` command takes is a field here. Fields left
-as ``None`` take the model's default from :data:`DEFAULTS`, chosen so that each
-model trains in about a minute on a 2-core CPU on the embedded MNIST and
-produces recognisable samples (more epochs make them better).
+as ``None`` take the model's default recipe from its spec in
+:data:`minigen.models.MODELS` (:data:`DEFAULTS` is a view of them), a short run on
+the embedded MNIST that produces recognisable samples (more epochs make them better).
 
 A bad setting raises :class:`ConfigError`, whose message reads
 ``<setting>: <value> (<what was expected>)``; ``.option`` names the field (the
@@ -18,7 +18,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULTS", "MAX_LATENT_DIM", "MODEL_OPTIONS", "ConfigError", "TrainConfig"]
+from minigen.models import KIND_OPTIONS, MODELS, models_using
+
+__all__ = ["DEFAULTS", "MAX_LATENT_DIM", "ConfigError", "TrainConfig"]
 
 
 class ConfigError(ValueError):
@@ -37,20 +39,8 @@ def bad_setting(name: str, value: Any, expected: str) -> ConfigError:
     return ConfigError(f"{name}: {value} ({expected})", option=name)
 
 
-# Per model: epochs, batch size, learning rate (and, for GANs, one-sided label smoothing) of a short run on the
-# embedded MNIST (4,500 digits). GANs use Adam with betas (0.5, 0.999), the DCGAN paper's setting; VAEs Adam(lr 1e-3).
-# The MLP GAN needs lr 1e-3 (not the DCGAN paper's 2e-4), label smoothing 0.1 and MLPGAN's Dropout(0.3) in the
-# discriminator: with lr 2e-4 its 1,400 steps end on a single noisy image (mode collapse), measured with minigen and
-# PyTorch alike (mean pairwise distance of 64 samples ~0.8 against ~10.5 for real digits; see MLPGAN's docstring).
-# Wall time on a 2-core CPU (measured on a shared machine, single-threaded BLAS): vae ~35 s (recognisable
-# digits, test loss ~138), gan ~75 s, conv-vae ~1.5 min, cnn-mse ~30 s, dcgan ~1 min per epoch (use --device cuda).
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "gan": {"epochs": 40, "batch_size": 64, "lr": 1e-3, "label_smoothing": 0.1},
-    "dcgan": {"epochs": 3, "batch_size": 64, "lr": 2e-4, "label_smoothing": 0.0},
-    "vae": {"epochs": 20, "batch_size": 32, "lr": 1e-3},
-    "conv-vae": {"epochs": 10, "batch_size": 64, "lr": 1e-3},
-    "cnn-mse": {"epochs": 3, "batch_size": 64, "lr": 1e-3},
-}
+# Each model's default run (epochs, batch_size, lr and its kind's options), read from its spec in minigen.models.
+DEFAULTS: dict[str, dict[str, Any]] = {name: spec.defaults() for name, spec in MODELS.items()}
 
 # Settings that change the numbers a run produces: a resumed run must keep them. (The learning rate and the
 # number of epochs may change on resume: a run whose loss became NaN continues from its last checkpoint with a
@@ -59,8 +49,8 @@ FIXED_ON_RESUME = (
     "model", "dataset", "batch_size", "seed", "latent_dim", "beta", "likelihood", "label_smoothing", "subset",
 )  # fmt: skip
 
-# Settings that only some kinds of model use (``model.kind``); giving one to another model is an error.
-MODEL_OPTIONS: dict[str, tuple[str, ...]] = {"beta": ("vae",), "likelihood": ("vae",), "label_smoothing": ("gan",)}
+# Settings that only some kinds of model use (minigen.models.KIND_OPTIONS); giving one to another model is an error.
+KIND_SETTINGS = tuple(name for options in KIND_OPTIONS.values() for name in options)
 # The largest latent_dim a run may use: the models' weights grow with it (the DCGAN's and CNN generator's first
 # layers by ~4,000-6,000 floats per unit, ~100 MB at 4096); a checkpoint asking for 10**9 is refused before building.
 MAX_LATENT_DIM = 4096
@@ -71,9 +61,9 @@ SEED_LIMIT = 2**32  # seeds are ints in [0, 2**32): NumPy refuses negative ones,
 class TrainConfig:
     """Settings of one training run (``minigen train MODEL ...``).
 
-    model:           "gan", "dcgan", "vae", "conv-vae" or "cnn-mse" (see ``minigen.models.MODELS``).
+    model:           a name in ``minigen.models.MODELS``: "gan", "dcgan", "vae", "conv-vae", "cnn-mse".
     dataset:         "mnist-embedded" (offline), "mnist", "fashion-mnist" or "cifar10".
-    epochs, batch_size, lr: None takes the model's entry in :data:`DEFAULTS`.
+    epochs, batch_size, lr: None takes the model's default (its spec in ``minigen.models.MODELS``).
     device:          "cpu" or "cuda".
     seed:            seeds the weights, the noise and the batch order: same seed, same run.
     out:             folder for samples, curves, metrics and the checkpoint (default ``runs/MODEL``).
@@ -114,30 +104,29 @@ class TrainConfig:
     def resolved(self) -> TrainConfig:
         """A copy with every ``None`` default filled in and every value checked."""
         from minigen.data import DATASET_NAMES
-        from minigen.models import MODELS
 
         if self.model not in MODELS:
             raise bad_setting("model", self.model, f"unknown model; expected one of {', '.join(MODELS)}")
         if self.dataset not in DATASET_NAMES:
             raise bad_setting("dataset", self.dataset, f"unknown dataset; expected one of {', '.join(DATASET_NAMES)}")
-        defaults = DEFAULTS[self.model]
-        kind = MODELS[self.model].kind
+        spec = MODELS[self.model]
+        defaults = spec.defaults()
 
-        def option(name: str, default: Any, convert: Any) -> Any:
+        def option(name: str, convert: Any) -> Any:
             """A model's own option filled in; one it does not use stays as given (None unless set by hand)."""
             value = getattr(self, name)
-            if kind not in MODEL_OPTIONS[name]:
+            if not spec.uses(name):
                 return value
-            return default if value is None else convert(value)
+            return defaults[name] if value is None else convert(value)
 
         config = dataclasses.replace(
             self,
             epochs=defaults["epochs"] if self.epochs is None else int(self.epochs),
             batch_size=defaults["batch_size"] if self.batch_size is None else int(self.batch_size),
             lr=defaults["lr"] if self.lr is None else float(self.lr),
-            label_smoothing=option("label_smoothing", defaults.get("label_smoothing", 0.0), float),
-            beta=option("beta", 1.0, float),
-            likelihood=option("likelihood", "bernoulli", str),
+            label_smoothing=option("label_smoothing", float),
+            beta=option("beta", float),
+            likelihood=option("likelihood", str),
             out=f"runs/{self.model}" if self.out is None else str(self.out),
         )
         checks = [
@@ -166,12 +155,10 @@ class TrainConfig:
 
     def check_options_apply(self) -> None:
         """Refuse a setting given (not None) that this model does not use, e.g. ``beta`` for a GAN."""
-        from minigen.models import MODELS
-
-        kind = MODELS[self.model].kind
-        for name, kinds in MODEL_OPTIONS.items():
-            if getattr(self, name) is not None and kind not in kinds:
-                users = ", ".join(model for model, cls in MODELS.items() if cls.kind in kinds)
+        spec = MODELS[self.model]
+        for name in KIND_SETTINGS:
+            if getattr(self, name) is not None and not spec.uses(name):
+                users = ", ".join(models_using(name))
                 raise bad_setting(name, getattr(self, name), f"only {users} use it, not {self.model}")
 
     def to_json(self) -> str:

@@ -14,13 +14,13 @@ With D(x) the discriminator's logit and sigma the sigmoid:
 Both losses are computed from logits (``binary_cross_entropy_with_logits``),
 never from clipped probabilities. Adam's betas (0.5, 0.999) follow the DCGAN
 paper; so does its lr 2e-4 for ``dcgan``, while the MLP ``gan`` trains with
-lr 1e-3 and label smoothing 0.1 by default (see ``minigen.train.config.DEFAULTS``).
+lr 1e-3 and label smoothing 0.1 by default (their specs in ``minigen.models.MODELS``).
 """
 
 from __future__ import annotations
 
 from minigen import optim
-from minigen.nn.losses import binary_cross_entropy_with_logits as bce_with_logits
+from minigen.nn.functional import binary_cross_entropy_with_logits as bce_with_logits
 from minigen.random import randn
 from minigen.tensor import Tensor
 

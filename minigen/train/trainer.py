@@ -99,18 +99,22 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 def image_shape_for(model: str, dataset: str) -> tuple[int, int, int]:
-    """The (C, H, W) the model sees: the dataset's, except DCGAN's 28x28 digits padded to 32x32."""
+    """The (C, H, W) the model sees: the dataset's, padded to the model's ``image_size`` if it has one and the
+    images are smaller (DCGAN: 28x28 digits padded to 32x32)."""
     channels, height, width = DATASET_SHAPES[dataset]
-    if model == "dcgan" and (height, width) == (28, 28):
-        return channels, 32, 32
+    size = MODELS[model].image_size
+    if size is not None and height == width < size and (size - height) % 2 == 0:
+        return channels, size, size
     return channels, height, width
 
 
 def transform_for(model: str, dataset: str) -> Compose:
-    """uint8 images -> the model's input: padded to 32x32 for DCGAN, scaled to the model's data_range."""
+    """uint8 images -> the model's input: padded to the model's image size (DCGAN: 32x32), scaled to its
+    data_range."""
     steps = []
-    if image_shape_for(model, dataset)[1:] != DATASET_SHAPES[dataset][1:]:
-        steps.append(Pad(2))  # pad before scaling, so the border takes the background's value
+    height, size = DATASET_SHAPES[dataset][1], image_shape_for(model, dataset)[1]
+    if size != height:
+        steps.append(Pad((size - height) // 2))  # pad before scaling, so the border takes the background's value
     steps.append(Scale(*MODELS[model].data_range))
     return Compose(steps)
 

@@ -1,4 +1,8 @@
-"""The few helpers the lessons in ``lessons/`` share (not part of the engine).
+"""The few helpers the lessons in ``lessons/`` share: lesson tooling, not part of the ``minigen`` package.
+
+A lesson imports it as ``from lessons_support import ...``: Python finds it beside the lesson when the
+lesson runs as a script (``python lessons/NN_topic.py``) or as a notebook whose kernel starts in
+``lessons/`` (Jupyter's default); ``tests/test_lessons.py`` puts ``lessons/`` on ``PYTHONPATH``.
 
 - ``SMOKE``: True when ``MINIGEN_SMOKE=1`` or ``CI`` is set; lessons then shrink
   data and epochs so that each runs in seconds (the tests run them this way).

@@ -1,0 +1,123 @@
+"""Windows of an image: the strided view and the im2col/col2im pair that convolution, pooling and fold share.
+
+A layer that slides a (kh, kw) window over an image -- convolution, pooling, unfold -- needs
+the same three things, and they live here once:
+
+* :func:`windows`: every window as a strided *view* (N, OH, OW, C, kh, kw) of the input,
+  no copy (padding costs one copy, a border of ``fill``);
+* :func:`im2col`: those windows copied once into contiguous rows, one matrix per channel
+  group, so that a convolution is a single (batched) matmul;
+* :func:`col2im`: the exact reverse (the adjoint): each window's values added back onto the
+  pixels it covered, overlapping windows summing up. It is the gradient of im2col, and
+  im2col is the gradient of col2im.
+
+Layout, chosen for speed: the helpers work channels-last, (N, H, W, C). A window's
+kh*kw*C values and a pixel's C channels are then runs of contiguous memory, so the
+strided copies move whole channel vectors at a time instead of a few pixels (in
+(N, C, H, W) order a stride-2 window row is 4 scattered floats). Layers keep PyTorch's
+(N, C, H, W) shapes and hand the helpers ``x.transpose(0, 2, 3, 1)`` views.
+
+``dilation`` spreads a kernel's taps d pixels apart, so a window reads the pixels at
+offsets (i*dh, j*dw): :func:`windows` takes a window d*(k-1)+1 wide and keeps every d-th
+pixel (a strided slice, still a view), and :func:`col2im` adds tap (i, j) back at offset
+(i*dh, j*dw).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from minigen.backend import get_array_module
+
+IntPair = int | tuple[int, int]  # what callers may pass
+Pair = tuple[int, int]  # (height, width) after pair()
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def pair(value: IntPair, name: str, minimum: int = 0) -> Pair:
+    """``value`` as (height, width) integers >= ``minimum``; an int means both."""
+    values = (value, value) if _is_int(value) else tuple(value) if isinstance(value, tuple | list) else ()
+    if len(values) != 2 or not all(_is_int(v) for v in values):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    """How many windows of ``kernel`` taps, ``dilation`` apart, fit along ``size`` with this stride and padding."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def channels_last(x: Any) -> Any:
+    """(N, C, H, W) -> contiguous (N, H, W, C); free when ``x`` is a view of channels-last memory."""
+    return get_array_module(x).ascontiguousarray(x.transpose(0, 2, 3, 1))
+
+
+def windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), fill: float = 0,
+            count: Pair | None = None) -> Any:  # fmt: skip
+    """A strided view (N, OH, OW, C, kh, kw) of the windows of ``x`` (N, H, W, C).
+
+    Padding costs one copy (a border of ``fill``); the windows themselves cost
+    nothing: window (oh, ow) starts at row oh*sh, column ow*sw of the padded input.
+    A dilated window is a strided slice of a larger one: its kh taps sit dh rows
+    apart, so it spans dh*(kh-1)+1 rows, and taking every dh-th row of that span
+    gives the taps. ``count`` (OH, OW) asks for that many windows instead of the
+    ones that fit: extra ones (pooling's ceil_mode) read ``fill`` past the bottom
+    and right edges, fewer ones drop the last (conv_transpose2d's output_padding).
+    """
+    xp = get_array_module(x)
+    n, height, width, c = x.shape
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if count is None:
+        count = tuple(output_size(*args) for args in zip((height, width), kernel, stride, padding, dilation))
+    reach = [(o - 1) * s + sp for o, s, sp in zip(count, stride, span)]  # padded rows (columns) the windows cover
+    eh, ew = (max(0, r - size - 2 * p) for r, size, p in zip(reach, (height, width), padding))  # past the padding
+    ph, pw = padding
+    if ph or pw or eh or ew:
+        padded = xp.full((n, height + 2 * ph + eh, width + 2 * pw + ew, c), fill, dtype=x.dtype)
+        padded[:, ph : ph + height, pw : pw + width] = x
+        x = padded
+    view = xp.lib.stride_tricks.sliding_window_view(x, span, axis=(1, 2))  # every position, stride 1
+    (sh, sw), (dh, dw), (oh, ow) = stride, dilation, count
+    return view[:, : sh * oh : sh, : sw * ow : sw, :, ::dh, ::dw]
+
+
+def im2col(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), groups: int = 1,
+           fill: float = 0, count: Pair | None = None) -> Any:  # fmt: skip
+    """The windows of ``x`` (N, H, W, C) copied into one contiguous (groups, N, OH, OW, kh, kw, C/groups) array.
+
+    One copy, so that the matmul that follows runs on a contiguous matrix per group.
+    The channels split into ``groups`` blocks of C/groups, and each block's windows
+    form one matrix: group g's rows are the windows of channels g*C/groups onwards.
+    With one group the leading axis has size 1 and the memory is the plain im2col.
+    """
+    view = windows(x, kernel, stride, padding, dilation, fill, count)
+    n, oh, ow, c, kh, kw = view.shape
+    view = view.reshape(n, oh, ow, groups, c // groups, kh, kw)  # splitting an axis: still a view
+    return get_array_module(x).ascontiguousarray(view.transpose(3, 0, 1, 2, 5, 6, 4))
+
+
+def col2im(cols: Any, size: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1)) -> Any:
+    """The adjoint of :func:`im2col`: windows (groups, N, OH, OW, kh, kw, C/groups) summed back onto (N, H, W, C).
+
+    ``size`` is the unpadded (H, W); the padding border (and whatever windows
+    reach beyond it) receives values that are then dropped. Overlapping windows add
+    up: the loop runs over the kh*kw kernel offsets, each adding one strided slice
+    (all pixels and all groups at once). Tap (i, j) of window (oh, ow) sits at
+    row oh*sh + i*dh, column ow*sw + j*dw of the padded input.
+    """
+    groups, n, oh, ow, kh, kw, c = cols.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    height = max(size[0] + 2 * ph, (oh - 1) * sh + dh * (kh - 1) + 1)
+    width = max(size[1] + 2 * pw, (ow - 1) * sw + dw * (kw - 1) + 1)
+    out = get_array_module(cols).zeros((n, height, width, groups, c), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            out[:, rows, columns] += cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)  # (N, OH, OW, groups, C/groups)
+    return out.reshape(n, height, width, groups * c)[:, ph : ph + size[0], pw : pw + size[1]]
