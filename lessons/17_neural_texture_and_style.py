@@ -259,7 +259,7 @@ for branch, (kernel, octave) in enumerate(zip(network.kernel_sizes, network.octa
           f"{receptive_field(layers)} pixels, {network.width} channels, {network.width * (network.width + 1) // 2} "
           f"distinct Gram entries")
 coarsest_field = max(receptive_field([(4, 2)] * o + [(k, 1)]) for k, o in zip(network.kernel_sizes, network.octaves))
-print(f"{len(network.kernel_sizes)} branches, {sum(p.size for p in network.parameters()):,} fixed numbers; "
+print(f"{len(network.kernel_sizes)} branches, {sum(p.numel() for p in network.parameters()):,} fixed numbers; "
       f"the coarsest branch sees {coarsest_field} x {coarsest_field} pixels")
 
 # %% [markdown]
@@ -415,7 +415,7 @@ def optimise(make_optimizer, budget):
         optimizer.zero_grad()
         loss = style_loss(network(z.sigmoid().broadcast_to((1, 3, crop, crop))), small_targets)
         losses.append(loss.item())
-        (loss * z.size).backward()
+        (loss * z.numel()).backward()
         return loss
 
     t0 = time.perf_counter()
@@ -595,8 +595,8 @@ for name, feature in zip(vgg.layer_names, vgg_features):
     role = "content" if name == "relu4_2" else "style"
     print(f"{name:8s} ({role:7s}) module {VGG19_LAYERS[name]:2d}: features {tuple(feature.shape)} of a 128x128 "
           f"image, receptive field {vgg_fields[VGG19_LAYERS[name]]} pixels")
-print(f"parameters: VGG19Features {sum(p.size for p in vgg.parameters()):,}, RandomMultiScale "
-      f"{sum(p.size for p in network.parameters()):,}; state-dict keys {list(vgg.state_dict())[:4]} ...")
+print(f"parameters: VGG19Features {sum(p.numel() for p in vgg.parameters()):,}, RandomMultiScale "
+      f"{sum(p.numel() for p in network.parameters()):,}; state-dict keys {list(vgg.state_dict())[:4]} ...")
 print(f"one forward pass on 128x128: VGG19Features {forward_ms['VGG19Features']:.0f} ms, RandomMultiScale "
       f"{forward_ms['RandomMultiScale']:.0f} ms ({forward_ms['VGG19Features'] / forward_ms['RandomMultiScale']:.0f}x)")
 

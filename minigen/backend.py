@@ -21,8 +21,11 @@ import numpy
 
 __all__ = [
     "Device",
+    "DeviceName",
+    "cuda_device_count",
     "cuda_is_available",
     "cuda_unavailable_reason",
+    "device_name",
     "device_of",
     "as_array",
     "get_array_module",
@@ -118,6 +121,8 @@ def get_device(name: str) -> Device:
     """The Device called ``name`` ("cpu" or "cuda"), with a clear error if unusable."""
     if isinstance(name, Device):
         return name
+    if type(name) is not str or ":" in name:  # minigen.device("cuda"), "cuda:0"
+        name = device_name(name)
     if name == "cuda" and _load_cuda() is None:
         raise RuntimeError(
             f"device 'cuda' requested but CUDA is not usable ({_cuda_error}); "
@@ -126,6 +131,74 @@ def get_device(name: str) -> Device:
     if name not in _devices:
         raise ValueError(f"unknown device {name!r}; expected one of {sorted(set(_devices) | {'cuda'})}")
     return _devices[name]
+
+
+def cuda_device_count() -> int:
+    """How many GPUs CuPy sees; 0 without CuPy or a GPU (minigen computes on the current one)."""
+    if _load_cuda() is None:
+        return 0
+    return int(_devices["cuda"].xp.cuda.runtime.getDeviceCount())
+
+
+def _split_device(spec: Any, index: Any = None) -> tuple[str, int | None]:
+    """``("cuda", 0)`` from "cuda:0", ``("cuda", 0)``, a DeviceName or a Device; checks the name and the index."""
+    if isinstance(spec, Device):
+        spec = spec.name
+    if isinstance(spec, DeviceName):
+        spec, index = str(spec), spec.index if index is None else index
+    if not isinstance(spec, str):
+        raise TypeError(f"device: expected a name such as 'cpu', 'cuda' or 'cuda:0', got {type(spec).__name__}")
+    name, colon, number = spec.strip().partition(":")
+    if colon:
+        if index is not None or not number.isdigit():
+            raise ValueError(f"device: {spec!r} is not a device; expected 'cpu', 'cuda' or 'cuda:0'")
+        index = int(number)
+    if name not in _devices and name != "cuda":
+        raise ValueError(f"device: unknown device type {name!r}; expected one of {sorted(set(_devices) | {'cuda'})}")
+    if index is not None:
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ValueError(f"device: the index {index!r} of {name!r} is not an int >= 0")
+        if index != 0:
+            raise ValueError(
+                f"device: {name}:{index} requested, but minigen computes on one device of each type, index 0 "
+                "(select another GPU with CUDA_VISIBLE_DEVICES)"
+            )
+    return name, index
+
+
+def device_name(spec: Any) -> str:
+    """The plain name ("cpu", "cuda") of a device given as a name, "cuda:0", a DeviceName or a Device."""
+    return _split_device(spec)[0]
+
+
+class DeviceName(str):
+    """A device as ``torch.device`` shows it, and still its plain name: ``DeviceName("cuda:0") == "cuda"``.
+
+    ``.type`` is the name ("cpu", "cuda"), ``.index`` the number given (None, or 0: minigen uses one GPU).
+    Being a ``str``, it goes wherever a device name goes (``tensor(..., device=d)``, ``x.to(d)``,
+    ``model.to(d)``) and compares equal to ``tensor.device``. Unlike ``torch.device``, "cuda" and
+    "cuda:0" are equal, as minigen has one GPU. Nothing is checked for availability here: a machine
+    without a GPU may name "cuda"; using it raises.
+    """
+
+    index: int | None
+
+    def __new__(cls, type: Any, index: int | None = None) -> DeviceName:  # noqa: A002 - torch.device's name
+        name, index = _split_device(type, index)
+        self = super().__new__(cls, name)
+        self.index = index
+        return self
+
+    def __getnewargs__(self) -> tuple[str, int | None]:  # copy and pickle rebuild it from name and index
+        return str(self), self.index
+
+    @property
+    def type(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self}'{index})"
 
 
 def _unwrap(value: Any) -> Any:

@@ -45,7 +45,8 @@ import math
 import os
 import zipfile
 import zlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 import numpy
 
@@ -79,6 +80,13 @@ class _Encoder:
             return value.item()  # NumPy scalars (numpy.float32(0.5), numpy.int64(3)) as Python numbers
         if isinstance(value, Tensor):
             node = {"$tensor": self._add_array(value.data, path)}
+            if value.requires_grad:
+                node["requires_grad"] = True
+            if value.device != "cpu":  # where it was saved from: map_location's dict and callable forms read it
+                node["device"] = str(value.device)
+            return node
+        if _is_torch_tensor(value):  # a PyTorch state dict converts in one call: minigen.save(torch_state, path)
+            node = {"$tensor": self._add_array(_torch_to_numpy(value, path), path)}
             if value.requires_grad:
                 node["requires_grad"] = True
             return node
@@ -128,22 +136,51 @@ class _Encoder:
 
 
 
+def _is_torch_tensor(value: Any) -> bool:
+    """True for a torch.Tensor (torch is not imported: its type is recognised by module and methods)."""
+    return type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach") and hasattr(value, "numpy")
+
+
+def _torch_to_numpy(value: Any, path: tuple[Any, ...]) -> numpy.ndarray:
+    try:
+        return value.detach().cpu().numpy()
+    except (TypeError, RuntimeError) as error:  # bfloat16, complex32, ... have no NumPy dtype
+        raise TypeError(
+            f"save: {_describe(path)} is a torch tensor of dtype {value.dtype}, which NumPy cannot hold "
+            f"({one_line(error, 120)}); convert it first, e.g. .float()"
+        ) from None
+
+
 def _describe(path: tuple[Any, ...]) -> str:
     """``('optimizer', 'state', 0)`` -> ``obj['optimizer']['state'][0]``, to name a place in an error."""
     return "obj" + "".join(f"[{part!r}]" for part in path)
 
 
-def save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``obj`` (nested dicts/lists/tuples of Tensors, arrays and plain values) to ``path``.
+def save(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
+    """Write ``obj`` (nested dicts/lists/tuples of Tensors, arrays and plain values) to ``f``, as torch.save.
 
-    The file is a NumPy ``.npz`` archive written atomically at exactly ``path`` (no
-    extension is added). Arrays on a GPU are copied to the host. See the module docstring.
+    ``f`` is a path, written atomically at exactly that name (``model.pt``, ``ckpt.pth``: no ``.npz`` is
+    added), or a binary file object opened for writing (``io.BytesIO()``), written where it stands. The
+    content is a NumPy ``.npz`` archive, never a pickle. Arrays on a GPU are copied to the host; torch
+    tensors are stored as tensors, so ``minigen.save(torch.load(...), path)`` converts a PyTorch state dict.
+    See the module docstring.
     """
     encoder = _Encoder()
     root = encoder.encode(obj, ())
     header = json.dumps({"format": FORMAT, "version": VERSION, "root": root})
     arrays = {**encoder.arrays, STRUCTURE_KEY: numpy.frombuffer(header.encode("utf-8"), dtype=numpy.uint8)}
-    _write_atomically(os.fspath(path), arrays)
+    if hasattr(f, "write"):
+        _write_archive(f, arrays)
+        return
+    _write_atomically(os.fspath(f), arrays)
+
+
+def _write_archive(file: BinaryIO, arrays: dict[str, numpy.ndarray]) -> None:
+    """What numpy.savez does, but with allow_pickle=False and names that cannot clash with its arguments."""
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
+                numpy.lib.format.write_array(member, array, allow_pickle=False)
 
 
 def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
@@ -160,11 +197,7 @@ def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
         # os.open with mode 0o666 lets the umask decide the permissions, as for any new file
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(descriptor, "wb") as file:
-            # what numpy.savez does, but with allow_pickle=False and names that cannot clash with its arguments
-            with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for name, array in arrays.items():
-                    with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
-                        numpy.lib.format.write_array(member, array, allow_pickle=False)
+            _write_archive(file, arrays)
             file.flush()
             os.fsync(file.fileno())
     with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable (POSIX only)
@@ -176,13 +209,106 @@ def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
 
 
 # --------------------------------------------------------------------------- loading
-def load(path: str | os.PathLike[str], device: str = "cpu", *, max_bytes: int | None = None) -> Any:
-    """Read a checkpoint written by :func:`save`.
+# torch.save's legacy (before PyTorch 1.6) files start with this pickled magic number; its zip files hold data.pkl
+TORCH_LEGACY_SIGNATURE = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19."
+CONVERT = (
+    "convert it where PyTorch is installed: python -c \"import torch, minigen; "
+    "minigen.save(torch.load('{name}', map_location='cpu', weights_only=True), '{name}.npz')\", "
+    "or pass torch.load(...)'s state dict straight to model.load_state_dict"
+)
 
-    Values that were Tensors come back as Tensors on ``device`` ("cpu" or "cuda"),
-    whatever device they were saved from; raw NumPy/CuPy arrays come back as NumPy
-    arrays; ints (of any size), floats, bools, strings, None, tuples and dict keys
-    come back as they were.
+
+def _pickle_kind(signature: bytes, name: str) -> str:
+    """For a file that is not a zip: what it is, when it is a (PyTorch) pickle, as the end of an error message."""
+    if signature.startswith(TORCH_LEGACY_SIGNATURE):
+        return (": it is a PyTorch checkpoint in torch.save's legacy pickle format, and minigen never unpickles "
+                "(unpickling can run arbitrary code); " + CONVERT.format(name=name))  # fmt: skip
+    if signature[:1] == b"\x80" and signature[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return (": it is a Python pickle, and minigen never unpickles (unpickling can run arbitrary code); "
+                "if torch.save wrote it, " + CONVERT.format(name=name))  # fmt: skip
+    return ""
+
+
+def _torch_zip(source: Any) -> bool:
+    """True for the zip torch.save writes (``archive/data.pkl`` and its storages)."""
+    with contextlib.suppress(*_UNREADABLE):
+        with zipfile.ZipFile(source) as archive:
+            return any(entry.rsplit("/", 1)[-1] == "data.pkl" for entry in archive.namelist())
+    return False
+
+
+class _PlacementError(Exception):
+    """An error of the user's map_location, carried past the decoder's "malformed file" handler."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+Placement = Callable[[numpy.ndarray, str], Tensor]
+
+
+def _torch_location(name: str) -> str:
+    """The location string PyTorch hands to a map_location callable: "cpu", "cuda:0"."""
+    return "cuda:0" if name == "cuda" else name
+
+
+def _placement(map_location: Any) -> Placement:
+    """(host array, device it was saved from) -> the Tensor to return, as ``map_location`` asks; checked at once."""
+    if map_location is None:
+        map_location = "cpu"
+    if isinstance(map_location, str | backend.Device):  # "cpu", "cuda", "cuda:0", minigen.device(...)
+        target = backend.get_device(map_location)  # fail early, and clearly, for an unusable device
+        return lambda array, saved: Tensor(backend.to_device(array, target))
+    if isinstance(map_location, dict):  # {"cuda:0": "cpu"}: saved location -> target; others stay where they were
+        mapping = {backend.device_name(key): backend.device_name(value) for key, value in map_location.items()}
+        return lambda array, saved: Tensor(backend.to_device(array, mapping.get(saved, saved)))
+    if callable(map_location):  # map_location(cpu_tensor, "cuda:0") -> a Tensor (None: the saved device)
+        def place(array: numpy.ndarray, saved: str) -> Tensor:
+            try:
+                result = map_location(Tensor(array), _torch_location(saved))
+                if result is None:
+                    return Tensor(backend.to_device(array, saved))
+            except Exception as error:
+                raise _PlacementError(error) from error
+            if isinstance(result, Tensor):
+                return result
+            if backend.device_of(result) is not None:
+                return Tensor(result)
+            raise _PlacementError(TypeError(
+                f"load: map_location returned a {type(result).__name__}, expected a Tensor (or an array)"
+            ))  # fmt: skip
+
+        return place
+    raise TypeError(
+        f"load: map_location must be a device ('cpu', 'cuda', minigen.device(...)), a dict of locations or a "
+        f"function, got {type(map_location).__name__}"
+    )
+
+
+def load(
+    f: str | os.PathLike[str] | BinaryIO,
+    map_location: Any = None,
+    weights_only: bool = True,
+    *,
+    device: Any = None,
+    max_bytes: int | None = None,
+) -> Any:
+    """Read a checkpoint written by :func:`save`, as torch.load.
+
+    ``f`` is a path (any name: ``model.pt``, ``ckpt.pth``, ``ckpt.npz``) or a binary file object.
+    Values that were Tensors come back as Tensors placed by ``map_location``:
+
+    * None (the default): on the CPU, whatever device they were saved from (PyTorch would put each
+      back on its saved device; ``load_state_dict`` copies onto the model's device either way);
+    * a device, "cpu", "cuda" or ``minigen.device(...)``: all of them there;
+    * a dict of saved location -> device (``{"cuda:0": "cpu"}``): the others stay on their saved device;
+    * a function ``(tensor_on_cpu, saved_location) -> Tensor`` (``lambda storage, location: storage``), the
+      location named as PyTorch does ("cpu", "cuda:0"); returning None keeps the saved device.
+
+    ``device`` is the older name of ``map_location`` (give one). ``weights_only`` is accepted for PyTorch's
+    signature: a minigen file holds only data, never pickled code, so True and False read the same.
+    Raw NumPy/CuPy arrays come back as NumPy arrays; ints (of any size), floats, bools, strings, None,
+    tuples and dict keys come back as they were.
 
     ``max_bytes``: the most memory the file's arrays may take, checked against the sizes
     their headers declare before anything is allocated. None (the default) allows the size
@@ -190,19 +316,41 @@ def load(path: str | os.PathLike[str], device: str = "cpu", *, max_bytes: int | 
     need; pass more to read a compressed ``.npz`` you trust.
 
     Raises :class:`CheckpointError` (one line) for a file that is not a checkpoint, is
-    truncated, corrupt or malformed, holds pickled objects, or declares arrays larger
-    than the data it holds or than ``max_bytes``.
+    truncated, corrupt or malformed, holds pickled objects (a PyTorch checkpoint: the message
+    says how to convert it), or declares arrays larger than the data it holds or than ``max_bytes``.
     """
-    path = os.fspath(path)
-    target = backend.get_device(device)  # fail early, and clearly, for an unusable device
-    with open(path, "rb") as file:  # FileNotFoundError names the path
-        signature = file.read(len(ZIP_SIGNATURE))
-        file_size = os.fstat(file.fileno()).st_size
-    if signature != ZIP_SIGNATURE:
-        raise CheckpointError(f"{path} is not a minigen checkpoint: not an .npz (zip) archive")
+    if device is not None:
+        if map_location is not None:
+            raise TypeError("load: got map_location and device; device is the older name of map_location, give one")
+        map_location = device
+    if not isinstance(weights_only, bool):
+        raise TypeError(f"load: weights_only must be a bool, got {type(weights_only).__name__}")
+    place = _placement(map_location)
+    if hasattr(f, "read"):  # a file object, read from where it stands
+        path = getattr(f, "name", None)
+        path = path if isinstance(path, str) else "<file object>"
+        start = f.tell()
+        signature = f.read(len(TORCH_LEGACY_SIGNATURE))
+        file_size = f.seek(0, os.SEEK_END) - start
+        f.seek(start)
+        source: Any = f
+    else:
+        path = source = os.fspath(f)
+        with open(path, "rb") as file:  # FileNotFoundError names the path
+            signature = file.read(len(TORCH_LEGACY_SIGNATURE))
+            file_size = os.fstat(file.fileno()).st_size
+    if signature[: len(ZIP_SIGNATURE)] != ZIP_SIGNATURE:
+        raise CheckpointError(
+            f"{path} is not a minigen checkpoint: not an .npz (zip) archive{_pickle_kind(signature, path)}"
+        )
     limit = file_size if max_bytes is None else int(max_bytes)
-    arrays = _read_arrays(path, limit, "the file's size" if max_bytes is None else "max_bytes")
+    arrays = _read_arrays(path, limit, "the file's size" if max_bytes is None else "max_bytes", source)
     if STRUCTURE_KEY not in arrays:
+        if _torch_zip(source):
+            raise CheckpointError(
+                f"{path} is a PyTorch checkpoint (torch.save's zip of pickles), not a minigen one, and minigen "
+                f"never unpickles (unpickling can run arbitrary code); {CONVERT.format(name=path)}"
+            )
         raise CheckpointError(f"{path} is an .npz archive but not a minigen checkpoint (no {STRUCTURE_KEY} entry)")
     try:
         header = json.loads(arrays.pop(STRUCTURE_KEY).tobytes().decode("utf-8"))
@@ -215,14 +363,15 @@ def load(path: str | os.PathLike[str], device: str = "cpu", *, max_bytes: int | 
             f"{path}: checkpoint format version {header.get('version')!r}, this minigen reads {VERSION}"
         )
     try:
-        return _Decoder(path, arrays, target).decode(header["root"])
+        return _Decoder(path, arrays, place).decode(header["root"])
+    except _PlacementError as failure:
+        raise failure.error from None
     except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as error:
         if isinstance(error, CheckpointError):
             raise
         raise CheckpointError(
             f"{path}: the {STRUCTURE_KEY} entry is malformed ({type(error).__name__}: {one_line(error, 300)})"
         ) from None
-
 
 
 # what a damaged archive raises; RuntimeError: an encrypted entry, NotImplementedError: a compression method we lack
@@ -242,14 +391,14 @@ class _Entry:
         self.cost = math.prod(shape) * max(dtype.itemsize, 1)  # what it takes in memory, even for 0-byte items
 
 
-def _read_arrays(path: str, limit: int, limit_name: str) -> dict[str, numpy.ndarray]:
+def _read_arrays(path: str, limit: int, limit_name: str, source: Any = None) -> dict[str, numpy.ndarray]:
     """Every ``.npy`` entry of the archive, by name without ``.npy``; errors name the file.
 
     Every header is read and checked -- no object dtype, the declared size equal to the
     entry's size, all sizes together within ``limit`` -- before any array is allocated.
     """
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(path if source is None else source) as archive:
             members = {info.filename[: -len(".npy")]: info for info in archive.infolist()
                        if info.filename.endswith(".npy")}  # fmt: skip
             entries = {name: _read_header(archive, path, name, info) for name, info in members.items()}
@@ -320,8 +469,8 @@ def _read_data(archive: zipfile.ZipFile, entry: _Entry) -> numpy.ndarray:
 class _Decoder:
     """Rebuilds the saved object from the JSON structure and the archive's arrays."""
 
-    def __init__(self, path: str, arrays: dict[str, numpy.ndarray], device: backend.Device) -> None:
-        self.path, self.arrays, self.device = path, arrays, device
+    def __init__(self, path: str, arrays: dict[str, numpy.ndarray], place: Placement) -> None:
+        self.path, self.arrays, self.place = path, arrays, place
 
     def decode(self, node: Any) -> Any:
         if isinstance(node, list):
@@ -329,7 +478,10 @@ class _Decoder:
         if not isinstance(node, dict):
             return node
         if "$tensor" in node:
-            tensor = Tensor(backend.to_device(self._array(node["$tensor"]), self.device))
+            saved = node.get("device", "cpu")
+            if not isinstance(saved, str):
+                raise CheckpointError(f"{self.path}: a tensor's device is {one_line(repr(saved), 60)}, not a name")
+            tensor = self.place(self._array(node["$tensor"]), saved)
             tensor.requires_grad = bool(node.get("requires_grad", False))
             return tensor
         if "$array" in node:

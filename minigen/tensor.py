@@ -90,9 +90,33 @@ class Tensor:
     def ndim(self) -> int:
         return self.data.ndim
 
-    @property
-    def size(self) -> int:
+    def dim(self) -> int:
+        """The number of dimensions (``ndim``), as torch's ``Tensor.dim()``."""
+        return self.data.ndim
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or with ``dim`` the length of that dimension (negative counts from the end), as torch."""
+        if dim is None:
+            return self.shape
+        if self.ndim == 0:
+            raise IndexError(f"size: dim={dim!r} given, but a 0-d tensor has no dimensions")
+        return self.shape[self._dim_index(dim, "size")]
+
+    def numel(self) -> int:
+        """The number of elements."""
         return int(self.data.size)
+
+    def _dim_index(self, dim: Any, method: str) -> int:
+        """``dim`` as a non-negative index of this tensor's dimensions, or torch's IndexError naming ``method``."""
+        if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+            raise TypeError(f"{method}: dim={dim!r} is a {type(dim).__name__}, expected an int")
+        rank = max(self.ndim, 1)  # a 0-d tensor has dims 0 and -1, as in torch
+        if not -rank <= dim < rank:
+            raise IndexError(
+                f"{method}: dim={dim} is out of range for a tensor of shape {self.shape} "
+                f"(expected in [{-rank}, {rank - 1}])"
+            )
+        return int(dim) % rank
 
     @property
     def dtype(self) -> Any:
@@ -104,11 +128,17 @@ class Tensor:
         return backend.device_of(self.data).name
 
     @property
+    def is_cuda(self) -> bool:
+        return self.device == "cuda"
+
+    @property
     def is_leaf(self) -> bool:
         return self._creator is None
 
     def __len__(self) -> int:
-        return len(self.data)
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
 
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
@@ -128,25 +158,66 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers; a 0-d tensor gives a number, as torch."""
+        return self.numpy().tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (no copy)."""
         return Tensor(self.data)
 
-    def to(self, device: str) -> Tensor:
-        """This tensor on ``device``; differentiable, and ``self`` when already there."""
-        if backend.get_device(device) is backend.device_of(self.data):
-            return self
-        return ToDevice(device)(self)
+    def clone(self) -> Tensor:
+        """A copy with its own memory; differentiable (the gradient passes through), as torch.clone."""
+        return Copy()(self)
+
+    def contiguous(self) -> Tensor:
+        """``self`` when its memory is C-contiguous, else a contiguous copy (differentiable), as torch."""
+        return self if self.data.flags.c_contiguous else Copy(order="C")(self)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor on another device and/or in another dtype, as torch's ``Tensor.to``.
+
+        ``to("cuda")``, ``to(minigen.float64)``, ``to("cpu", "float64")``, ``to(other_tensor)`` (its device and
+        dtype), ``to(device=..., dtype=...)``; ``copy=True`` always copies, ``non_blocking`` is accepted and
+        ignored. Differentiable, and ``self`` when nothing changes (as in torch).
+        """
+        device, dtype, copy = _to_arguments(self, args, kwargs)
+        result = self
+        if dtype is not None and (dtype != self.dtype or copy):
+            result = Copy(dtype)(result)
+        if device is not None and device is not backend.device_of(self.data):
+            result = ToDevice(device)(result)
+        elif copy and result is self:
+            result = Copy()(result)
+        return result
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
     def cuda(self) -> Tensor:
         return self.to("cuda")
+
+    def float(self) -> Tensor:
+        """A float32 copy (``self`` when already float32), as torch's ``Tensor.float()``."""
+        return self.to("float32")
+
+    def double(self) -> Tensor:
+        """A float64 copy (``self`` when already float64)."""
+        return self.to("float64")
+
+    def long(self) -> Tensor:
+        """An int64 copy (``self`` when already int64); truncates towards zero and carries no gradient."""
+        return self.to("int64")
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -163,18 +234,27 @@ class Tensor:
         self._version += 1
 
     def _in_place(self, method: str, value: Any) -> Tensor:
+        self._check_in_place(method)
+        self.data[...] = value
+        self.bump_version()
+        return self
+
+    def _check_in_place(self, method: str) -> None:
+        """Refuse an in-place change that the graph could not follow (torch refuses it on a leaf that requires grad)."""
         if _grad_enabled and self.requires_grad:
             raise RuntimeError(
                 f"{method}: an in-place change of a tensor that requires grad would corrupt its gradient; "
                 "do it inside 'with minigen.no_grad():' (as optimizers and nn.init do)"
             )
-        self.data[...] = value
-        self.bump_version()
-        return self
 
-    def _value(self, other: Any) -> Any:
+    def _value(self, other: Any, method: str = "in-place op") -> Any:
         """``other`` as an array for an in-place op: a Tensor's data, or a scalar/array on this tensor's device."""
         if isinstance(other, Tensor):
+            if _grad_enabled and other.requires_grad:
+                raise RuntimeError(
+                    f"{method}: the operand requires grad, and minigen's in-place methods record no graph; "
+                    "use the out-of-place form (e.g. x = x + y) or detach() the operand"
+                )
             other = other.data
         return backend.as_array(other, dtype=self.dtype, device=self.device)
 
@@ -182,21 +262,23 @@ class Tensor:
         """Fill with zeros, in place."""
         return self._in_place("zero_", 0)
 
-    def fill_(self, value: float) -> Tensor:
-        """Fill with ``value``, in place."""
-        return self._in_place("fill_", value)
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` (a number or a one-element tensor), in place."""
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(f"fill_: value must be a number or a 0-d tensor, got a tensor of shape {value.shape}")
+        return self._in_place("fill_", self._value(value, "fill_"))
 
     def copy_(self, source: Any) -> Tensor:
-        """Copy ``source``'s values (broadcast to this shape) into this tensor, in place."""
-        return self._in_place("copy_", self._value(source))
+        """Copy ``source``'s values (broadcast to this shape, from any device and dtype) into this tensor, in place."""
+        return self._in_place("copy_", self._value(source, "copy_"))
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place."""
-        return self._in_place("add_", self.data + self._value(other) * self.dtype.type(alpha))
+        return self._in_place("add_", self.data + self._value(other, "add_") * self.dtype.type(alpha))
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
-        return self._in_place("mul_", self.data * self._value(other))
+        return self._in_place("mul_", self.data * self._value(other, "mul_"))
 
     # ------------------------------------------------------------------- autograd
     def backward(self, grad: Any = None) -> None:
@@ -208,7 +290,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad (no parameter led to it)")
         if grad is None:
-            if self.size != 1:
+            if self.numel() != 1:
                 raise RuntimeError(f"backward() without a gradient needs a one-element tensor, got shape {self.shape}")
             grad = backend.get_array_module(self.data).ones_like(self.data)
         else:
@@ -407,6 +489,79 @@ class ToDevice(Function):
 
     def backward(self, grad_output: Any) -> Any:
         return backend.to_device(grad_output, self.source)
+
+
+class Copy(Function):
+    """y = x copied, cast to ``dtype`` when one is given. dL/dx = dL/dy cast back to x's dtype.
+
+    An integer or boolean y carries no gradient (as in torch). ``order="C"`` makes the copy contiguous;
+    the default keeps x's memory layout, as torch.clone does.
+    """
+
+    saves_inputs = False
+
+    def __init__(self, dtype: Any = None, order: str = "K") -> None:
+        self.dtype, self.order = dtype, order
+
+    def __call__(self, x: Tensor) -> Tensor:
+        result = super().__call__(x)
+        if result.dtype.kind != "f":
+            result.requires_grad, result._creator = False, None
+        return result
+
+    def forward(self, x: Any) -> Any:
+        self.input_dtype = x.dtype
+        return x.astype(x.dtype if self.dtype is None else self.dtype, order=self.order, copy=True)
+
+    def backward(self, grad: Any) -> Any:
+        return grad.astype(self.input_dtype, copy=False)
+
+
+def _as_dtype(value: Any) -> Any:
+    """``value`` as a dtype ("float32", minigen.float64, a NumPy dtype or type), or None when it is not one."""
+    if value is None or isinstance(value, bool | backend.Device):
+        return None
+    try:
+        return backend.as_array(0, dtype=value).dtype
+    except TypeError:
+        return None
+
+
+def _as_device(value: Any) -> backend.Device:
+    """``value`` as a Device ("cpu", "cuda", "cuda:0", minigen.device(...), a Device), with an error naming to()'s."""
+    if not isinstance(value, str | backend.Device):
+        raise TypeError(f"to(): got {value!r} ({type(value).__name__}); expected a device, a dtype or a Tensor")
+    try:
+        return backend.get_device(value)
+    except ValueError as error:
+        raise ValueError(f"to(): {value!r} is neither a dtype nor a device ({error})") from None
+
+
+def _to_arguments(tensor: Tensor, args: tuple, kwargs: dict) -> tuple[backend.Device | None, Any, bool]:
+    """(device, dtype, copy) from torch's forms of ``Tensor.to``: (device, dtype), (dtype), (other), and keywords."""
+    unknown = sorted(set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"})
+    if unknown:
+        raise TypeError(f"to(): unexpected keyword argument {unknown[0]!r}; expected device=, dtype=, copy=")
+    device = None if kwargs.get("device") is None else _as_device(kwargs["device"])
+    dtype = None
+    if kwargs.get("dtype") is not None:
+        dtype = _as_dtype(kwargs["dtype"])
+        if dtype is None:
+            raise TypeError(f"to(): dtype={kwargs['dtype']!r} is not a dtype (expected e.g. minigen.float32)")
+    flags = []  # non_blocking, copy: the trailing positional bools
+    for value in args:
+        if isinstance(value, Tensor):
+            device, dtype = backend.device_of(value.data), value.dtype
+        elif isinstance(value, bool):
+            flags.append(value)
+        elif _as_dtype(value) is not None:
+            dtype = _as_dtype(value)
+        else:
+            device = _as_device(value)
+    if len(flags) > 2:
+        raise TypeError(f"to(): too many positional flags {flags} (expected non_blocking, copy)")
+    copy = bool(kwargs.get("copy", flags[1] if len(flags) == 2 else False))
+    return device, dtype, copy
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: str | None = None) -> Tensor:

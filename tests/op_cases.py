@@ -294,3 +294,251 @@ case(
     (4, 3),
     (5, 4),
 )
+
+
+# ------------------------------------------- windows, resizing, pooling and losses (unfold, fold, interpolate, ...)
+def _nn_f() -> Any:
+    """minigen.nn.functional (interpolate, fold, nll_loss, ... are not in minigen.functional)."""
+    from minigen.nn import functional
+
+    return functional
+
+
+def _labels(like: Any, labels: np.ndarray) -> Any:
+    """Integer labels (or class weights) on ``like``'s device: a minigen array, or a torch tensor for torch's side."""
+    return _torch().as_tensor(labels) if type(like).__module__.startswith("torch") else on(like, labels)
+
+
+LABELS_5 = np.array([2, 0, 3, 3, 1])
+LABELS_IGNORED = np.array([2, -1, 3, 3, -1])  # rows with -1 are ignored (ignore_index=-1)
+LABELS_MAPS = np.array([[[0, 2], [1, 1]], [[2, 2], [0, 1]]])  # (N, H, W) targets for (N, C, H, W) scores
+CLASS_WEIGHT = np.array([0.5, 2.0, 1.0, 1.5])
+for _kwargs, _shape in [
+    (dict(kernel_size=2), (2, 3, 4, 5)),
+    (dict(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), (1, 2, 5, 6)),
+    (dict(kernel_size=3, padding=(0, 1), stride=2), (4, 4, 3)),  # unbatched (C, H, W)
+]:
+    case(
+        f"unfold {_kwargs} {_shape}",
+        lambda x, k=_kwargs: _nn_f().unfold(x, **k),
+        lambda x, k=_kwargs: _tf().unfold(x, **k),
+        _shape,
+    )
+case(
+    "unfold transposed",
+    lambda x: _nn_f().unfold(x, 2, stride=2),
+    lambda x: _tf().unfold(x, 2, stride=2),
+    T((1, 2, 4, 4)),
+)
+for _kwargs, _shape in [
+    (dict(output_size=(4, 5), kernel_size=2), (1, 8, 12)),  # overlapping windows add up
+    (dict(output_size=5, kernel_size=2, padding=1, stride=2), (2, 4, 9)),  # padding cut off again
+    (dict(output_size=(5, 6), kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), (2, 12, 12)),
+    (dict(output_size=(3, 4), kernel_size=2), (8, 6)),  # unbatched (C*kh*kw, L)
+]:
+    case(
+        f"fold {_kwargs} {_shape}",
+        lambda x, k=_kwargs: _nn_f().fold(x, **k),
+        lambda x, k=_kwargs: _tf().fold(x, **k),
+        _shape,
+    )
+for _kwargs, _shape in [
+    (dict(scale_factor=2), (1, 2, 3, 4)),
+    (dict(scale_factor=(1.5, 0.5)), (2, 1, 4, 6)),
+    (dict(size=(5, 7)), (1, 2, 3, 4)),  # 3 -> 5 and 4 -> 7: some pixels read once, some twice
+    (dict(size=(2, 3)), (1, 1, 5, 7)),  # downsampling: some pixels never read
+    (dict(size=(6, 5), mode="nearest-exact"), (1, 2, 4, 3)),
+    (dict(scale_factor=2, mode="bilinear"), (1, 2, 3, 4)),
+    (dict(scale_factor=2, mode="bilinear", align_corners=True), (1, 2, 3, 4)),
+    (dict(size=(5, 7), mode="bilinear"), (2, 1, 3, 4)),
+    (dict(size=(5, 7), mode="bilinear", align_corners=True), (2, 1, 3, 4)),
+    (dict(size=(3, 2), mode="bilinear"), (1, 2, 5, 6)),  # downsampling, align_corners=False
+    (dict(size=(3, 4), mode="bilinear", align_corners=True), (1, 2, 6, 4)),  # one axis unchanged
+    (dict(scale_factor=1.7, mode="bilinear"), (1, 1, 3, 5)),
+    (dict(scale_factor=1.7, mode="bilinear", recompute_scale_factor=True), (1, 1, 3, 5)),
+]:
+    case(
+        f"interpolate {_kwargs} {_shape}",
+        lambda x, k=_kwargs: _nn_f().interpolate(x, **k),
+        lambda x, k=_kwargs: _tf().interpolate(x, **k),
+        _shape,
+    )
+case(
+    "interpolate bilinear transposed",
+    lambda x: _nn_f().interpolate(x, scale_factor=2, mode="bilinear"),
+    lambda x: _tf().interpolate(x, scale_factor=2, mode="bilinear"),
+    T((1, 2, 3, 4)),
+)
+case(
+    "log_softmax dim=1 of (N, C, H, W)",
+    lambda x: _nn_f().log_softmax(x, dim=1),
+    lambda x: _tf().log_softmax(x, dim=1),
+    Of((2, 3, 2, 2), wide),
+)
+for _kwargs in [
+    dict(reduction="mean"),
+    dict(reduction="sum"),
+    dict(reduction="none"),
+    dict(reduction="mean", ignore_index=-1),
+    dict(reduction="sum", ignore_index=-1),
+    dict(reduction="none", ignore_index=-1),
+]:
+    _targets = LABELS_IGNORED if "ignore_index" in _kwargs else LABELS_5
+    case(
+        f"nll_loss {_kwargs}",
+        lambda x, k=_kwargs, t=_targets: _nn_f().nll_loss(x, _labels(x, t), **k),
+        lambda x, k=_kwargs, t=_targets: _tf().nll_loss(x, _labels(x, t), **k),
+        (5, 4),
+    )
+    case(
+        f"nll_loss weight {_kwargs}",
+        lambda x, k=_kwargs, t=_targets: _nn_f().nll_loss(x, _labels(x, t), _labels(x, CLASS_WEIGHT), **k),
+        lambda x, k=_kwargs, t=_targets: _tf().nll_loss(x, _labels(x, t), _labels(x, CLASS_WEIGHT), **k),
+        (5, 4),
+    )
+case(
+    "nll_loss (N, C, H, W) weight",
+    lambda x: _nn_f().nll_loss(x, _labels(x, LABELS_MAPS), _labels(x, CLASS_WEIGHT[:3])),
+    lambda x: _tf().nll_loss(x, _labels(x, LABELS_MAPS), _labels(x, CLASS_WEIGHT[:3])),
+    (2, 3, 2, 2),
+)
+case(
+    "nll_loss of log_softmax",
+    lambda x: _nn_f().nll_loss(_nn_f().log_softmax(x, dim=1), _labels(x, LABELS_5), reduction="sum"),
+    lambda x: _tf().nll_loss(_tf().log_softmax(x, dim=1), _labels(x, LABELS_5), reduction="sum"),
+    Of((5, 4), wide),
+)
+for _args, _kwargs, _shape in [
+    ((2,), {}, (2, 3, 4, 6)),
+    ((3,), dict(stride=2, padding=1), (1, 2, 5, 5)),
+    (((2, 3),), dict(stride=(1, 2), dilation=(2, 1)), (2, 1, 5, 7)),
+    ((2,), dict(stride=2, ceil_mode=True), (1, 2, 5, 5)),  # the last window hangs over the edge
+]:
+    case(
+        f"max_pool2d {_args} {_kwargs} {_shape}",
+        lambda x, a=_args, k=_kwargs: _nn_f().max_pool2d(x, *a, **k),
+        lambda x, a=_args, k=_kwargs: _tf().max_pool2d(x, *a, **k),
+        Of(_shape, distinct),
+    )
+case(
+    "max_pool2d transposed",
+    lambda x: _nn_f().max_pool2d(x, 2),
+    lambda x: _tf().max_pool2d(x, 2),
+    T((1, 2, 4, 4), distinct),
+)
+
+
+# ------------------------------------------------- Tensor methods with PyTorch's names
+# The same expression runs on a minigen Tensor and on a torch.Tensor: these are the methods' parity cases.
+def with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Normal values with exact zeros (one in some rows, two in others), for prod's gradient."""
+    values = rng.standard_normal(shape)
+    flat = values.reshape(-1)
+    flat[:: max(flat.size // 3, 1)] = 0.0
+    flat[1] = 0.0
+    return values
+
+
+def method(name: str, fn: Callable[..., Any], *inputs: Any) -> None:
+    """A case whose minigen and torch forms are the same expression."""
+    case(name, fn, fn, *inputs)
+
+
+method("view varargs", lambda x: x.view(3, 4), (2, 6))
+method("view tuple -1", lambda x: x.view((4, -1)), (2, 3, 2))
+method("view 0-d", lambda x: x.view(1, 1), ())
+method("view_as", lambda x: x.view_as(x.reshape(12)), (3, 4))
+method("reshape method varargs", lambda x: x.reshape(4, 3), T((3, 4)))
+method("reshape method tuple", lambda x: x.reshape((2, -1)), (2, 3, 2))
+method("permute varargs", lambda x: x.permute(2, 0, 1), (2, 3, 4))
+method("permute tuple", lambda x: x.permute((1, -1, 0)), (2, 3, 4))
+method("transpose(d0, d1)", lambda x: x.transpose(0, 2), (2, 3, 4))
+method("transpose negative dims", lambda x: x.transpose(-1, -2), T((3, 4)))
+method("t() 2-D", lambda x: x.t(), (3, 4))
+method("t() 1-D", lambda x: x.t(), (4,))
+method("squeeze all", lambda x: x.squeeze(), (1, 3, 1, 2))
+method("squeeze dim", lambda x: x.squeeze(-2), (1, 3, 1, 2))
+method("squeeze non-1 dim is a no-op", lambda x: x.squeeze(1), (1, 3, 1, 2))
+method("squeeze tuple", lambda x: x.squeeze((0, 1, 2)), (1, 3, 1, 2))
+method("unsqueeze 0", lambda x: x.unsqueeze(0), (3, 4))
+method("unsqueeze -1", lambda x: x.unsqueeze(-1), (3, 4))
+method("unsqueeze 0-d", lambda x: x.unsqueeze(0), ())
+method("flatten method", lambda x: x.flatten(1, 2), (2, 3, 2, 2))
+method("expand -1", lambda x: x.expand(2, -1, 4), (3, 1))
+method("expand tuple", lambda x: x.expand((2, 3, 4)), (4,))
+method("expand 0-d", lambda x: x.expand(2, 3), ())
+case("expand_as", lambda x: x.expand_as(F.broadcast_to(x, (2, 3, 4))), lambda x: x.expand_as(x.expand(2, 3, 4)), (3, 1))
+method("repeat", lambda x: x.repeat(2, 3), (3, 4))
+method("repeat new leading dims", lambda x: x.repeat(2, 1, 3), (3, 2))
+method("repeat tuple, transposed", lambda x: x.repeat((1, 2)), T((3, 4)))
+method("repeat 0-d", lambda x: x.repeat(3, 2), ())
+method("clone", lambda x: x.clone() * 2, (3, 4))
+method("clone transposed", lambda x: x.clone(), T((3, 4)))
+method("contiguous transposed", lambda x: x.contiguous(), T((3, 4)))
+method("double on float64", lambda x: x.double() * 1.5, (3, 4))
+case("to(dtype) on float64", lambda x: x.to("float64") + 1, lambda x: x.to(_torch().float64) + 1, (3, 4))
+method("pow method scalar", lambda x: x.pow(3), (3, 4))
+method("pow method tensor", lambda a, b: a.pow(b), Of((3, 4), positive), (4,))
+method("exp log sqrt abs methods", lambda x: x.exp().log().sqrt().abs(), Of((3, 4), positive))
+method("clamp method", lambda x: x.clamp(-0.5, 0.5), Of((4, 5), away_from_bounds))
+method("clamp min=", lambda x: x.clamp(min=-0.5), Of((4, 5), away_from_bounds))
+method("clamp max=", lambda x: x.clamp(max=0.5), Of((4, 5), away_from_bounds))
+method("clamp tensor bounds", lambda x, low, high: x.clamp(low, high + 2), Of((3, 4), wide), (3, 4), (4,))
+method("clip method", lambda x: x.clip(max=0.5), Of((4, 5), away_from_bounds))
+method("max(other)", lambda a, b: a.max(b), (3, 4), (3, 4))
+method("max(other) broadcast", lambda a, b: a.max(b), (3, 4), (4,))
+method("min(other) broadcast", lambda a, b: a.min(b), (2, 1, 4), (3, 1))
+method("maximum", lambda a, b: a.maximum(b), (3, 4), (3, 1))
+method("minimum", lambda a, b: a.minimum(b), T((3, 4)), (3, 4))
+method("max() all", lambda x: x.max(), Of((3, 4), distinct))
+method("max(dim).values", lambda x: x.max(1).values, Of((3, 4), distinct))
+method("max(dim, keepdim)[0]", lambda x: x.max(0, keepdim=True)[0], Of((3, 4), distinct))
+method("max(dim=-1) of 3-D", lambda x: x.max(dim=-1).values, Of((2, 3, 4), distinct))
+method("max(dim) transposed", lambda x: x.max(1).values, T((3, 4), distinct))
+method("max(dim) of 0-d", lambda x: x.max(0).values, ())
+method("min(dim).values", lambda x: x.min(1).values, Of((3, 4), distinct))
+method("min(dim, keepdim) 3-D", lambda x: x.min(-2, True).values, Of((2, 3, 4), distinct))
+method("min() all", lambda x: x.min(), Of((3, 4), distinct))
+method("amax default", lambda x: x.amax(), Of((3, 4), distinct))
+method("amax dim tuple keepdim", lambda x: x.amax((0, 2), keepdim=True), Of((2, 3, 4), distinct))
+method("amin dim", lambda x: x.amin(dim=1), Of((2, 3, 4), distinct))
+method("sum dim=", lambda x: x.sum(dim=1), (3, 4))
+method("sum dim tuple keepdim=", lambda x: x.sum(dim=(0, 2), keepdim=True), (2, 3, 4))
+method("sum dim list", lambda x: x.sum([0, -1]), (2, 3, 4))
+method("mean dim= keepdim=", lambda x: x.mean(dim=-1, keepdim=True), (2, 3, 4))
+method("mean dim tuple", lambda x: x.mean((0, 1)), T((3, 4)))
+method("var default (unbiased)", lambda x: x.var(), (3, 4))
+method("var dim keepdim", lambda x: x.var(1, keepdim=True), (3, 4))
+method("var dim tuple unbiased=False", lambda x: x.var((0, 2), unbiased=False), (2, 3, 4))
+method("var correction=0", lambda x: x.var(dim=0, correction=0), (3, 4))
+method("var correction=2", lambda x: x.var(dim=-1, correction=2), (2, 5))
+method("std default (unbiased)", lambda x: x.std(), (3, 4))
+method("std dim keepdim", lambda x: x.std(dim=1, keepdim=True), (3, 4))
+method("std unbiased=False", lambda x: x.std(0, unbiased=False), T((3, 4)))
+method("prod all", lambda x: x.prod(), (3, 4))
+method("prod dim", lambda x: x.prod(1), (3, 4))
+method("prod dim keepdim negative", lambda x: x.prod(-2, keepdim=True), (2, 3, 4))
+method("prod transposed", lambda x: x.prod(0), T((3, 4)))
+method("prod with zeros", lambda x: x.prod(1), Of((4, 5), with_zeros))
+method("prod all with zeros", lambda x: x.prod(), Of((3, 4), with_zeros))
+method("prod 0-d", lambda x: x.prod(), ())
+
+# ------------------------------------------------ torch namespace: minigen.cat / minigen.stack (= F.cat / F.stack)
+case("cat dim=1", lambda a, b: F.cat([a, b], dim=1), lambda a, b: _torch().cat([a, b], dim=1), (2, 3), (2, 2))
+case(
+    "cat dim=-1 of three, one transposed",
+    lambda a, b, c: F.cat((a, b, c), dim=-1),
+    lambda a, b, c: _torch().cat((a, b, c), dim=-1),
+    (2, 3, 1),
+    (2, 3, 2),
+    T((2, 3, 3)),
+)
+case("cat default dim", lambda a, b: F.cat([a, b]), lambda a, b: _torch().cat([a, b]), (1, 4), (3, 4))
+case("cat a tensor with itself", lambda a: F.cat([a, a * 2], dim=0), lambda a: _torch().cat([a, a * 2], dim=0), (2, 3))
+case("concat axis= alias", lambda a, b: F.concat([a, b], axis=1), lambda a, b: _torch().concat([a, b], 1),
+     (2, 1), (2, 3))  # fmt: skip
+case("stack dim=1", lambda a, b, c: F.stack([a, b, c], dim=1), lambda a, b, c: _torch().stack([a, b, c], dim=1),
+     (3, 4), (3, 4), (3, 4))  # fmt: skip
+case("stack dim=-1 of 0-d", lambda a, b: F.stack((a, b), dim=-1), lambda a, b: _torch().stack((a, b), dim=-1), (), ())
+case("stack dim=2 transposed", lambda a, b: F.stack([a, b], dim=2), lambda a, b: _torch().stack([a, b], dim=2),
+     T((2, 3)), (2, 3))  # fmt: skip

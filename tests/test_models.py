@@ -205,7 +205,7 @@ def test_architecture_matches_torch_twin(torch, name, shape):
     minigen.manual_seed(1)
     model = build_model(name, shape).double()
     twin = torch_twin(torch, name, shape)
-    assert sum(p.size for p in model.parameters()) == sum(p.numel() for p in twin.parameters())
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in twin.parameters())
     twin.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})  # strict
     if name == "gan":  # dropout draws different masks in each framework: compare the deterministic network
         model.discriminator.eval()
@@ -229,7 +229,7 @@ def test_architecture_matches_torch_twin(torch, name, shape):
 
 def test_parameter_counts_of_the_seed_architectures():
     gan = MLPGAN((1, 28, 28))
-    count = lambda module: sum(p.size for p in module.parameters())  # noqa: E731
+    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
     assert count(gan.generator) == (100 * 128 + 128) + (128 * 256 + 256) + (256 * 512 + 512) + (512 * 784 + 784)
     assert count(gan.discriminator) == (784 * 512 + 512) + (512 * 256 + 256) + (256 * 128 + 128) + (128 + 1)
     assert count(MLPVAE((1, 28, 28), hidden=(400,))) == 652_824  # PyTorch's examples/vae

@@ -102,10 +102,30 @@ def test_linear_on_3d_input_matches_torch(torch):
         (lambda t: t.Unflatten(1, (2, 3)), (4, 6, 2)),
         (lambda t: t.Unflatten(-1, (-1, 2)), (4, 6)),
         (lambda t: t.Identity(), (3, 4)),
+        (lambda t: t.Upsample(scale_factor=2), (2, 3, 4, 5)),
+        (lambda t: t.Upsample(size=(5, 7)), (2, 3, 3, 4)),
+        (lambda t: t.Upsample(scale_factor=(1.5, 2), mode="nearest-exact"), (1, 2, 4, 3)),
+        (lambda t: t.Upsample(scale_factor=2, mode="bilinear"), (2, 3, 4, 5)),
+        (lambda t: t.Upsample(size=(7, 3), mode="bilinear", align_corners=True), (2, 3, 4, 5)),
+        (lambda t: t.UpsamplingBilinear2d(scale_factor=2), (1, 2, 3, 4)),
+        (lambda t: t.UpsamplingNearest2d(size=(6, 5)), (1, 2, 3, 4)),
+        (lambda t: t.Dropout2d(0.5).eval(), (2, 3, 4, 5)),
     ],
 )
 def test_parameter_free_layers_match_torch(torch, make, shape):
     check_parity(torch, make(torch.nn), make(nn), shape)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.Sequential(t.Linear(4, 3), t.ReLU(True)),  # PyTorch's positional inplace
+        lambda t: t.Sequential(t.Linear(4, 3), t.LeakyReLU(0.2, True)),
+        lambda t: t.Sequential(t.Linear(4, 3), t.LeakyReLU(0.2, inplace=True)),
+    ],
+)
+def test_inplace_activations_match_torch(torch, make):
+    check_parity(torch, make(torch.nn), make(nn), (5, 4))
 
 
 def test_layer_reprs_match_torch(torch):
@@ -123,6 +143,16 @@ def test_layer_reprs_match_torch(torch):
         lambda t: t.Unflatten(1, (1, 28, 28)),
         lambda t: t.Identity(),
         lambda t: t.BatchNorm1d(4, bias=False),
+        lambda t: t.ReLU(True),
+        lambda t: t.LeakyReLU(0.1, True),
+        lambda t: t.Dropout2d(),
+        lambda t: t.Dropout2d(0.2, inplace=True),
+        lambda t: t.Upsample(scale_factor=2),
+        lambda t: t.Upsample(scale_factor=(2, 3), mode="bilinear"),
+        lambda t: t.Upsample(size=(4, 5), mode="bilinear", align_corners=True),
+        lambda t: t.Upsample(size=7),
+        lambda t: t.UpsamplingBilinear2d(scale_factor=2),
+        lambda t: t.UpsamplingNearest2d(size=(3, 4)),
     ]:
         expected = repr(make(torch.nn))
         ours = repr(make(nn))
@@ -234,3 +264,60 @@ def test_dropout_masks_repeat_with_the_seed():
 def test_functional_reexports_the_core_functions():
     for name in ("relu", "leaky_relu", "tanh", "sigmoid", "softmax", "log_softmax", "linear", "batch_norm", "dropout"):
         assert callable(getattr(F, name))
+
+
+# ----------------------------------------------------------------- channel dropout
+@pytest.mark.parametrize("drop", [lambda x, p: nn.Dropout2d(p)(x), lambda x, p: F.dropout2d(x, p)], ids=["nn", "F"])
+@pytest.mark.parametrize("p", [0.25, 0.6])
+def test_dropout2d_zeroes_whole_channels_and_rescales(device, drop, p):
+    mg.manual_seed(1)
+    x = mg.tensor(RNG.uniform(0.5, 1.5, (64, 32, 3, 4)).astype(np.float32), device=device, requires_grad=True)
+    y = drop(x, p)
+    assert y.dtype == np.float32 and y.device == device and y.shape == x.shape
+    values, inputs = y.numpy().reshape(64, 32, 12), x.numpy().reshape(64, 32, 12)
+    kept = (values != 0).any(axis=2)  # per (sample, channel)
+    assert not values[~kept].any()  # a dropped channel is zero throughout
+    np.testing.assert_allclose(values[kept], inputs[kept] / (1 - p), rtol=1e-6)  # a kept one is scaled throughout
+    assert abs((~kept).mean() - p) < 0.03  # 2048 channels: the fraction dropped is p within ~3 sigma
+    assert 0 < kept[:, 0].sum() < 64 and 0 < kept[0].sum() < 32  # a mask per sample and per channel
+    y.backward(mg.tensor(np.ones(y.shape, dtype=np.float32), device=device))
+    mask = np.where(kept[:, :, None], 1 / (1 - p), 0.0) * np.ones(12)
+    np.testing.assert_allclose(x.grad.numpy().reshape(64, 32, 12), mask, rtol=1e-6)  # dy/dx is the mask
+
+
+def test_dropout2d_eval_mode_and_edge_probabilities(device):
+    x = mg.randn(2, 3, 4, 4, device=device)
+    assert nn.Dropout2d(0.5).eval()(x) is x
+    assert F.dropout2d(x, 0.5, training=False) is x
+    assert F.dropout2d(x, 0.0) is x
+    assert not F.dropout2d(x, 1.0).numpy().any()
+    layer = nn.Dropout2d(0.3)
+    assert layer.training and layer.p == 0.3 and not list(layer.parameters())
+    with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
+        nn.Dropout2d(1.5)
+    with pytest.raises(ValueError, match="between 0 and 1, but got -0.1"):
+        F.dropout2d(x, -0.1)
+
+
+def test_dropout2d_reads_3d_input_as_n_c_l_with_a_warning():
+    x = mg.tensor(np.ones((40, 50, 6), dtype=np.float32))
+    mg.manual_seed(2)
+    with pytest.warns(UserWarning, match=r"interpreted as shape \(N, C, L\)"):
+        y = nn.Dropout2d(0.5)(x).numpy()
+    assert ((y == 0).all(axis=2) | (y == 2).all(axis=2)).all()  # whole (n, c) rows dropped or doubled
+    with pytest.raises(ValueError, match="dropout2d: input must be"):
+        F.dropout2d(mg.tensor(np.ones(5, dtype=np.float32)), 0.5)
+
+
+def test_upsample_checks_its_settings_when_called():
+    x = mg.randn(1, 1, 2, 2)
+    assert nn.Upsample(scale_factor=2)(x).shape == (1, 1, 4, 4)
+    assert nn.Upsample(size=3, mode="bilinear")(x).shape == (1, 1, 3, 3)
+    with pytest.raises(ValueError, match="either size or scale_factor should be defined"):
+        nn.Upsample()(x)
+    with pytest.raises(ValueError, match="only one of size or scale_factor"):
+        nn.Upsample(size=4, scale_factor=2)(x)
+    with pytest.raises(ValueError, match="align_corners option can only be set"):
+        nn.Upsample(scale_factor=2, align_corners=True)(x)
+    with pytest.raises(ValueError, match="must be 4-D"):
+        nn.Upsample(scale_factor=2)(mg.randn(2, 3))

@@ -26,6 +26,9 @@ CONFIGS = [
     ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.5)),
     ("RMSprop", dict(lr=0.01, centered=True, weight_decay=0.05)),
     ("RMSprop", dict(lr=0.005, alpha=0.95, eps=1e-4, momentum=0.9, centered=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.5, eps=1e-3)),
+    ("Adadelta", dict(lr=2.0, rho=0.95, eps=1e-4, weight_decay=0.1)),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kwargs.items()) or 'defaults'}" for name, kwargs in CONFIGS]
 
@@ -133,6 +136,26 @@ def test_state_dict_layout_mirrors_torch(torch):
     ]})  # fmt: skip
     assert loaded.state[resumed[0]]["step"] == 1
     np.testing.assert_array_equal(loaded.state[resumed[1]]["exp_avg"], reference["state"][1]["exp_avg"].numpy())
+
+
+@pytest.mark.parametrize("name, kwargs", CONFIGS, ids=IDS)
+def test_state_keys_and_group_values_match_torch(torch, name, kwargs):
+    values = initial_values()
+    ours = [minigen.tensor(v, requires_grad=True) for v in values]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    our_optimizer = getattr(optim, name)(ours, **kwargs)
+    their_optimizer = getattr(torch.optim, name)(theirs, **kwargs)
+    run_minigen(our_optimizer, ours, 2)
+    for step in range(2):
+        for param, grad in zip(theirs, gradient([p.detach().numpy() for p in theirs], step)):
+            param.grad = torch.tensor(grad)
+        their_optimizer.step()
+    mine, reference = our_optimizer.state_dict(), their_optimizer.state_dict()
+    ours_1, theirs_1 = mine["state"].get(1, {}), reference["state"].get(1, {})  # plain SGD: torch keeps no entry
+    assert set(ours_1) == {key for key, value in theirs_1.items() if value is not None}
+    assert ours_1.get("step", 2) == 2  # SGD counts no steps, as PyTorch's
+    for key, value in mine["param_groups"][0].items():
+        assert value == reference["param_groups"][0][key], key
 
 
 def test_amsgrad_state_layout_and_a_torch_state_dict_resumes(torch):

@@ -1,6 +1,7 @@
 """Checkpoints: round trips, atomic writes, refusal of pickles and of broken files, devices."""
 
 import builtins
+import io
 import os
 import pickle
 import zipfile
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import minigen
-from minigen import nn, optim
+from minigen import backend, nn, optim
 from minigen.serialization import CheckpointError, load, save
 
 
@@ -215,3 +216,140 @@ def test_training_resumes_exactly_from_a_checkpoint(tmp_path):
     train_steps(resumed, resumed_optimizer, 3)
     for (name, mine), reference in zip(resumed.state_dict().items(), model.state_dict().values()):
         np.testing.assert_array_equal(mine.numpy(), reference.numpy(), err_msg=name)
+
+
+# ------------------------------------------------------------------ torch.save / torch.load's face
+def small_training_state():
+    minigen.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    train_steps(model, optimizer, 2)
+    return model, optimizer
+
+
+@pytest.mark.parametrize("name", ["model.pt", "ckpt.pth", "weights", "state.tar"])
+def test_pytorch_file_names_are_written_as_given(tmp_path, name):
+    model, optimizer = small_training_state()
+    path = tmp_path / name
+    minigen.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 2}, path)
+    assert os.listdir(tmp_path) == [name]  # no ".npz" appended, no temporary left
+    with np.load(path, allow_pickle=False) as archive:  # an .npz under any name
+        assert "__structure__" in archive.files
+    checkpoint = minigen.load(path, map_location="cpu", weights_only=True)
+    restored = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    restored.load_state_dict(checkpoint["model"])
+    optim.Adam(restored.parameters()).load_state_dict(checkpoint["optimizer"])
+    for (key, mine), theirs in zip(restored.state_dict().items(), model.state_dict().values()):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy(), err_msg=key)
+    assert checkpoint["epoch"] == 2 and minigen.load(str(path), weights_only=False)["epoch"] == 2
+
+
+def test_save_and_load_through_file_objects(tmp_path):
+    buffer = io.BytesIO()
+    minigen.save({"w": minigen.tensor([1.0, 2.0]), "n": 3}, buffer)
+    buffer.seek(0)
+    loaded = minigen.load(buffer)
+    np.testing.assert_array_equal(loaded["w"].numpy(), [1.0, 2.0])
+    assert loaded["n"] == 3
+    with open(tmp_path / "f.pt", "wb") as file:
+        minigen.save([minigen.zeros(2)], file)
+    with open(tmp_path / "f.pt", "rb") as file:
+        assert minigen.load(file)[0].shape == (2,)
+    with pytest.raises(CheckpointError, match=r"^<file object> is not a minigen checkpoint"):
+        minigen.load(io.BytesIO(b"not a checkpoint"))
+
+
+def test_map_location_forms(tmp_path, device):
+    path = tmp_path / "ckpt.pt"
+    save({"w": minigen.tensor([1.0, 2.0], device=device), "cpu": minigen.tensor([3.0])}, path)
+    where = {name: t.device for name, t in load(path).items()}
+    assert where == {"w": "cpu", "cpu": "cpu"}  # None: the CPU, whatever the saved device
+    for target in ("cpu", device, minigen.device(device), backend.get_device(device)):
+        assert {t.device for t in load(path, map_location=target).values()} == {device if target != "cpu" else "cpu"}
+    assert load(path, device=device)["w"].device == device  # the older keyword
+
+    saved_as = "cuda:0" if device == "cuda" else device  # as PyTorch names the location
+    moved = load(path, map_location={saved_as: "cpu"})
+    assert moved["w"].device == "cpu" and moved["cpu"].device == "cpu"
+    kept = load(path, map_location={"cpu": "cpu"})  # unmapped locations stay where they were saved
+    assert kept["w"].device == device
+
+    seen = []
+
+    def on_cpu(storage, location):
+        seen.append(location)
+        return storage
+
+    assert load(path, map_location=on_cpu)["w"].device == "cpu" and sorted(seen) == sorted([saved_as, "cpu"])
+    assert load(path, map_location=lambda storage, location: storage.to(device))["cpu"].device == device
+    assert load(path, map_location=lambda storage, location: None)["w"].device == device  # None: the saved device
+    np.testing.assert_array_equal(load(path, map_location=on_cpu)["w"].numpy(), [1.0, 2.0])
+
+    def broken(storage, location):
+        raise ZeroDivisionError("the user's own error")
+
+    with pytest.raises(ZeroDivisionError, match="the user's own error"):  # not hidden behind "malformed"
+        load(path, map_location=broken)
+    with pytest.raises(TypeError, match="map_location returned a str"):
+        load(path, map_location=lambda storage, location: "cpu")
+    with pytest.raises(TypeError, match="map_location must be a device"):
+        load(path, map_location=3)
+    with pytest.raises(TypeError, match="give one"):
+        load(path, map_location="cpu", device="cpu")
+    with pytest.raises(TypeError, match="weights_only must be a bool"):
+        load(path, weights_only="yes")
+
+
+@pytest.mark.skipif(backend.cuda_is_available(), reason="checks the message on a machine without CUDA")
+def test_map_location_cuda_without_a_gpu_fails_before_reading(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save({"w": minigen.zeros(2)}, path)
+    for target in ("cuda", "cuda:0", minigen.device("cuda")):
+        with pytest.raises(RuntimeError, match="device 'cuda' requested but CUDA is not usable"):
+            load(path, map_location=target)
+
+
+def test_pytorch_checkpoints_are_refused_without_unpickling_and_say_how_to_convert(tmp_path, torch):
+    mark = tmp_path / "unpickled"
+    state = {"weight": torch.ones(2, 3), "evil": _LeavesAMark(mark)}
+    zipped, legacy = tmp_path / "model.pt", tmp_path / "legacy.pth"
+    torch.save(state, zipped)
+    torch.save(state, legacy, _use_new_zipfile_serialization=False)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    cases = [(zipped, r"model\.pt is a PyTorch checkpoint \(torch\.save's zip of pickles\)"),
+             (legacy, r"legacy\.pth is not a minigen checkpoint: .* PyTorch checkpoint in torch\.save's legacy pickle"),
+             (buffer, r"<file object> is a PyTorch checkpoint")]  # fmt: skip
+    for source, message in cases:
+        with pytest.raises(CheckpointError, match=message) as error:
+            minigen.load(source)
+        text = str(error.value)
+        assert "\n" not in text and "never unpickles" in text and "minigen.save(torch.load(" in text
+    assert not mark.exists()
+
+
+def test_the_suggested_conversion_of_a_pytorch_state_dict_works(tmp_path, torch):
+    torch_model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+    torch_model(torch.randn(5, 3))  # moves the running statistics
+    torch.save(torch_model.state_dict(), tmp_path / "model.pt")
+    with pytest.raises(CheckpointError) as error:
+        minigen.load(tmp_path / "model.pt")
+    assert f"torch.load('{tmp_path / 'model.pt'}', map_location='cpu', weights_only=True)" in str(error.value)
+
+    minigen.save(torch.load(tmp_path / "model.pt", map_location="cpu", weights_only=True), tmp_path / "model.pt.npz")
+    state = minigen.load(tmp_path / "model.pt.npz")
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)).double()
+    model.load_state_dict(state)
+    assert isinstance(state["1.num_batches_tracked"], minigen.Tensor) and state["1.num_batches_tracked"].item() == 1
+    for key, value in torch_model.state_dict().items():
+        np.testing.assert_array_equal(model.state_dict()[key].numpy(), value.numpy(), err_msg=key)
+    with pytest.raises(TypeError, match="torch tensor of dtype torch.bfloat16"):
+        minigen.save({"w": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "x.pt")
+
+
+def test_a_plain_pickle_says_what_it_is(tmp_path):
+    path = tmp_path / "data.pkl"
+    path.write_bytes(pickle.dumps({"w": [1, 2]}, protocol=4))
+    with pytest.raises(CheckpointError, match=r"not an \.npz \(zip\) archive: it is a Python pickle, and minigen"):
+        load(path)

@@ -11,9 +11,9 @@ Pad before scaling, so the added border takes the background's value (0)
 whatever range the pixels are scaled to afterwards.
 
 The array functions underneath (:func:`to_unit`, :func:`normalize`, :func:`pad_images`,
-:func:`resize_images`) work on NumPy or CuPy arrays and are also what
-``minigen.vision.transforms`` (ToTensor, Normalize, Pad, Resize on tensors) runs:
-one implementation, two faces.
+:func:`resize_images`, :func:`rgb_to_grey`, :func:`tile_images`) work on NumPy or CuPy arrays and are also
+what ``minigen.vision.transforms`` (ToTensor, Normalize, Pad, Resize, Grayscale) and
+``minigen.vision.utils.make_grid`` run: one implementation, two faces.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from minigen.backend import get_array_module
 
 __all__ = [
     "PAD_MODES", "RESIZE_MODES", "Compose", "Flatten", "Normalize", "Pad", "Scale", "Transform", "normalize",
-    "pad_images", "resize_images", "to_unit",
+    "pad_images", "resize_images", "rgb_to_grey", "tile_images", "to_unit",
 ]  # fmt: skip
 
 Transform = Callable[[np.ndarray], np.ndarray]
@@ -169,6 +169,43 @@ def resize_images(array: Any, size: tuple[int, int], mode: str = "bilinear", ant
         info = np.iinfo(array.dtype)
         out = xp.clip(xp.round(out), info.min, info.max).astype(array.dtype)
     return out
+
+
+def rgb_to_grey(array: Any, channel_axis: int = -3) -> Any:
+    """Luma ``0.2989 R + 0.587 G + 0.114 B`` (ITU-R 601-2, torchvision's ``rgb_to_grayscale``), keeping the
+    channel axis (size 1) and the dtype: an integer image is computed in float32 and truncated back, as there."""
+    if array.shape[channel_axis] != 3:
+        raise ValueError(f"rgb_to_grey: {array.shape[channel_axis]} channels along axis {channel_axis} (expected 3)")
+    xp = get_array_module(array)
+    dtype = array.dtype if array.dtype.kind == "f" else np.dtype(np.float32)
+    red, green, blue = (xp.take(array, [i], axis=channel_axis).astype(dtype, copy=False) for i in range(3))
+    grey = dtype.type(0.2989) * red + dtype.type(0.587) * green + dtype.type(0.114) * blue
+    return grey.astype(array.dtype, copy=False)
+
+
+def tile_images(batch: Any, nrow: int = 8, padding: int = 2, pad_value: float = 0.0) -> Any:
+    """A batch (N, C, H, W) laid out as one (C, rows * (H + padding) + padding, cols * (W + padding) + padding) image.
+
+    ``cols = min(nrow, N)`` images per row, ``rows = ceil(N / cols)``, left to right then top to bottom, with
+    ``padding`` pixels of ``pad_value`` between the images and around them; unused cells stay ``pad_value``
+    (torchvision's ``make_grid`` layout). NumPy or CuPy; the dtype is kept.
+    """
+    if batch.ndim != 4 or len(batch) == 0:
+        raise ValueError(f"tile_images: shape {tuple(batch.shape)} (expected a batch (N, C, H, W) with N >= 1)")
+    whole = isinstance(nrow, numbers.Integral) and isinstance(padding, numbers.Integral)
+    if not whole or nrow <= 0 or padding < 0:
+        raise ValueError(f"tile_images: nrow={nrow!r}, padding={padding!r} (expected an int > 0 and an int >= 0)")
+    xp = get_array_module(batch)
+    count, channels, height, width = batch.shape
+    cols = min(int(nrow), count)
+    rows = -(-count // cols)
+    step_y, step_x = height + padding, width + padding
+    grid = xp.full((channels, rows * step_y + padding, cols * step_x + padding), pad_value, dtype=batch.dtype)
+    for index in range(count):  # a loop over whole images, not pixels
+        row, col = divmod(index, cols)
+        top, left = row * step_y + padding, col * step_x + padding
+        grid[:, top : top + height, left : left + width] = batch[index]
+    return grid
 
 
 # --------------------------------------------------------------------------- batch transforms

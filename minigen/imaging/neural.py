@@ -316,7 +316,7 @@ class _Run:
         from tqdm.auto import tqdm
 
         z = Tensor(z_array.copy(), requires_grad=True)
-        scale = float(z.size)  # per-pixel gradients of order 1, whatever the image size (L-BFGS's first step)
+        scale = float(z.numel())  # per-pixel gradients of order 1, whatever the image size (L-BFGS's first step)
         state: dict[str, Any] = {"best": math.inf, "best_z": z.data.copy(), "done": 0}
         optim = _optimizer(optimizer, z, steps, self.name)
         bar = tqdm(total=steps, desc=f"{self.name} {tuple(z.shape[2:])}", disable=not self.progress)

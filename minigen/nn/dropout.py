@@ -1,12 +1,12 @@
-"""The Dropout layer: active in training mode, the identity after ``eval()``."""
+"""The Dropout and Dropout2d layers: active in training mode, the identity after ``eval()``."""
 
 from __future__ import annotations
 
 from minigen.nn.module import Module
-from minigen.ops.dropout import dropout
+from minigen.ops.dropout import dropout, dropout2d
 from minigen.tensor import Tensor
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout2d"]
 
 
 class Dropout(Module):
@@ -23,3 +23,12 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zeroes each whole channel (an (n, c) feature map of an (N, C, H, W) input) with probability ``p`` while
+    training and scales the rest by 1 / (1 - p): neighbouring pixels are correlated, so dropping single ones
+    regularises little (Tompson et al., 2015). A 3-D input is read as (N, C, L), with PyTorch's warning."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return dropout2d(input, self.p, self.training)

@@ -102,7 +102,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 def _has_no_elements(tensor: Tensor) -> bool:
     """True (with PyTorch's warning) for a weight with a zero-sized axis, e.g. Linear(0, 3)'s: its fan is 0."""
-    if tensor.size:
+    if tensor.numel():
         return False
     warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
     return True

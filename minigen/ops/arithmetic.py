@@ -95,6 +95,28 @@ class Pow(BinaryFunction):
         return grad_a, grad_b
 
 
+class Maximum(BinaryFunction):
+    """y = max(a, b) elementwise (min(a, b) with ``largest=False``). dy/da = 1 where a wins, 1/2 on a tie
+    (PyTorch's even split), else 0; dy/db = 1 - dy/da."""
+
+    saves_inputs = False
+
+    def __init__(self, largest: bool = True) -> None:
+        self.largest = largest
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.remember_shapes(a, b)
+        xp = self.xp
+        y = xp.maximum(a, b) if self.largest else xp.minimum(a, b)
+        wins = (a > b) if self.largest else (a < b)
+        self.share_a = wins.astype(y.dtype) + (a == b).astype(y.dtype) * y.dtype.type(0.5)
+        return y
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        grad_a = grad * self.share_a
+        return unbroadcast(grad_a, self.a_shape), unbroadcast(grad - grad_a, self.b_shape)
+
+
 class Neg(Function):
     """y = -x. dy/dx = -1."""
 
@@ -162,6 +184,16 @@ def div(a: Any, b: Any) -> Tensor:
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """a ** b with broadcasting."""
     return Pow()(a, b)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """The larger of a and b elementwise, with broadcasting (torch.maximum)."""
+    return Maximum(largest=True)(a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """The smaller of a and b elementwise, with broadcasting (torch.minimum)."""
+    return Maximum(largest=False)(a, b)
 
 
 def neg(x: Tensor) -> Tensor:

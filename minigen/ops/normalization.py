@@ -96,7 +96,7 @@ def batch_norm(
     if input.ndim < 2:
         raise ValueError(f"batch_norm expects an input of shape (N, C, ...), got {input.shape}")
     channels = input.shape[1]
-    count = input.size // channels
+    count = input.numel() // channels
     if training and count <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input of shape {input.shape}")
     if not training and (running_mean is None or running_var is None):

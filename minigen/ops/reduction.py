@@ -6,8 +6,11 @@ reduced axes back as size 1 (:func:`restore_reduced_axes`), then broadcast.
 
 from __future__ import annotations
 
+import numbers
+from collections import namedtuple
 from typing import Any
 
+from minigen import backend
 from minigen.tensor import Function, Tensor
 
 Axis = int | tuple[int, ...] | None
@@ -110,6 +113,61 @@ class Max(Reduction):
         return self.spread(grad) * self.share
 
 
+class Prod(Reduction):
+    """y = prod_i x_i. dy/dx_i = prod_{j != i} x_j: the product of the elements before i times those after i
+    (exclusive running products from both ends), exact even where some x_j are 0 (unlike y / x_i)."""
+
+    def forward(self, x: Any) -> Any:
+        self.x = x
+        return x.prod(axis=self.setup(x), keepdims=self.keepdims)
+
+    def backward(self, grad: Any) -> Any:
+        xp, x = self.xp, self.x
+        if x.size == 0:
+            return self.spread(grad)
+        kept = [a for a in range(x.ndim) if a not in self.axes]
+        moved = xp.transpose(x, kept + list(self.axes))  # the reduced axes last, flattened into one
+        flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
+        ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+        before = xp.concatenate([ones, xp.cumprod(flat[..., :-1], axis=-1)], axis=-1)
+        after = xp.flip(xp.concatenate([ones, xp.cumprod(xp.flip(flat[..., 1:], axis=-1), axis=-1)], axis=-1), axis=-1)
+        others = (before * after).reshape(moved.shape)
+        inverse = [0] * x.ndim
+        for position, axis in enumerate(kept + list(self.axes)):
+            inverse[axis] = position
+        return self.spread(grad) * xp.transpose(others, inverse)
+
+
+class MaxAlong(Function):
+    """values = the max (or min) of x along one ``dim``; ``self.indices`` = where (the first, on ties).
+
+    dL/dx = dL/dvalues at the chosen index, 0 elsewhere (torch's max(dim) gives a tie's gradient to that one
+    index; the full reduction :class:`Max` shares it).
+    """
+
+    saves_inputs = False
+
+    def __init__(self, dim: int, keepdim: bool, largest: bool) -> None:
+        self.dim, self.keepdim, self.largest = dim, keepdim, largest
+
+    def forward(self, x: Any) -> Any:
+        xp = self.xp
+        self.input_shape = x.shape
+        index = (xp.argmax if self.largest else xp.argmin)(x, axis=self.dim, keepdims=True)
+        self.index = index.astype("int64", copy=False)
+        values = xp.take_along_axis(x, self.index, axis=self.dim)
+        self.indices = self.index if self.keepdim else xp.squeeze(self.index, axis=self.dim)
+        return values if self.keepdim else xp.squeeze(values, axis=self.dim)
+
+    def backward(self, grad: Any) -> Any:
+        xp = self.xp
+        if not self.keepdim:
+            grad = xp.expand_dims(grad, self.dim)
+        positions = xp.arange(self.input_shape[self.dim]).reshape([-1 if a == self.dim else 1
+                                                                   for a in range(len(self.input_shape))])  # fmt: skip
+        return xp.where(positions == self.index, grad, xp.zeros((), dtype=grad.dtype))
+
+
 class LogSumExp(Reduction):
     """y = log sum_i e^{x_i}, computed with the max subtracted. dy/dx_i = softmax(x)_i.
 
@@ -188,6 +246,67 @@ def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Minimum over ``axis``: -max(-x). d/dx: 1 at the minimum."""
     return -Max(axis, keepdims)(-x)
+
+
+def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Product over ``axis`` (all axes by default)."""
+    return Prod(axis, keepdims)(x)
+
+
+max_result = namedtuple("max", ["values", "indices"])  # torch.return_types.max
+min_result = namedtuple("min", ["values", "indices"])
+
+
+def _along(x: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
+    function = "max" if largest else "min"
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{function}: dim={dim!r} is a {type(dim).__name__}, expected one int (amax takes several)")
+    if not -(x.ndim or 1) <= dim < (x.ndim or 1):  # (max is this module's reduction)
+        raise IndexError(f"{function}: dim={dim} is out of range for a tensor of shape {x.shape}")
+    if x.ndim == 0:  # torch allows dim 0 or -1 on a 0-d tensor: the value itself, at index 0
+        values, indices = _along(x.reshape(1), 0, keepdim=False, largest=largest)
+        return (max_result if largest else min_result)(values, indices)
+    if x.shape[dim] == 0:
+        raise IndexError(f"{function}: dim={dim} of shape {x.shape} is empty; there is no {function} to take")
+    op = MaxAlong(int(dim) % x.ndim, bool(keepdim), largest)
+    values = op(x)
+    return (max_result if largest else min_result)(values, Tensor(op.indices))
+
+
+def max_along(x: Tensor, dim: int, keepdim: bool = False) -> Any:
+    """torch.max(x, dim): the named tuple (values, indices); the gradient flows to values."""
+    return _along(x, dim, keepdim, largest=True)
+
+
+def min_along(x: Tensor, dim: int, keepdim: bool = False) -> Any:
+    """torch.min(x, dim): the named tuple (values, indices); the gradient flows to values."""
+    return _along(x, dim, keepdim, largest=False)
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The int64 index of the maximum along ``dim`` (of the flattened tensor when None), as torch.argmax."""
+    return _arg(x, dim, keepdim, "argmax")
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The int64 index of the minimum along ``dim`` (of the flattened tensor when None), as torch.argmin."""
+    return _arg(x, dim, keepdim, "argmin")
+
+
+def _arg(x: Tensor, dim: int | None, keepdim: bool, function: str) -> Tensor:
+    xp = backend.get_array_module(x.data)
+    pick = xp.argmax if function == "argmax" else xp.argmin
+    if x.numel() == 0:
+        raise IndexError(f"{function}: the tensor of shape {x.shape} is empty")
+    if dim is None:
+        index = pick(x.data.reshape(-1))
+        shape = (1,) * x.ndim if keepdim else ()
+        return Tensor(xp.asarray(index).astype("int64").reshape(shape))
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or not -(x.ndim or 1) <= dim < (x.ndim or 1):
+        raise IndexError(f"{function}: dim={dim!r} is not a dimension of a tensor of shape {x.shape} (expected an int)")
+    data = x.data.reshape(1) if x.ndim == 0 else x.data
+    index = pick(data, axis=int(dim) % data.ndim, keepdims=bool(keepdim) and x.ndim > 0)
+    return Tensor(xp.asarray(index).astype("int64").reshape(() if x.ndim == 0 else index.shape))
 
 
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:

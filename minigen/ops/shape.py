@@ -8,6 +8,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+from minigen.ops.broadcasting import BroadcastTo
 from minigen.tensor import Function, Tensor
 
 
@@ -108,11 +109,91 @@ class Stack(Function):
         return tuple(self.xp.moveaxis(grad, self.axis, 0))
 
 
+def _sizes(sizes: tuple, function: str) -> tuple[int, ...]:
+    """``(2, 3)`` from ``f(x, 2, 3)`` or ``f(x, (2, 3))``, each an int, or a one-line error naming ``function``."""
+    if len(sizes) == 1 and not isinstance(sizes[0], numbers.Integral):
+        if not isinstance(sizes[0], Sequence):
+            raise TypeError(f"{function}: got {sizes[0]!r}; expected ints or one tuple of ints")
+        sizes = tuple(sizes[0])
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"{function}: size {n!r} in {tuple(sizes)} is a {type(n).__name__}, expected an int")
+    return tuple(int(n) for n in sizes)
+
+
+def _new_shape(x: Tensor, shape: tuple[int, ...], function: str) -> tuple[int, ...]:
+    """``shape`` with its one -1 inferred, checked against ``x``'s element count (torch's message)."""
+    known = 1
+    for n in shape:
+        known *= n if n != -1 else 1
+    unknown = [i for i, n in enumerate(shape) if n == -1]
+    numel = x.numel()
+    if len(unknown) > 1 or any(n < -1 for n in shape):
+        raise RuntimeError(f"{function}: shape {list(shape)} is invalid (sizes >= 0, at most one -1)")
+    if unknown and known and numel % known == 0:
+        return shape[: unknown[0]] + (numel // known,) + shape[unknown[0] + 1 :]
+    if unknown or known != numel:
+        raise RuntimeError(f"{function}: shape {list(shape)} is invalid for input of size {numel} (shape {x.shape})")
+    return shape
+
+
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """x with a new shape (one entry may be -1); ``reshape(x, 2, 3)`` or ``reshape(x, (2, 3))``."""
-    if len(shape) == 1 and not isinstance(shape[0], int):
-        shape = tuple(shape[0])
-    return Reshape(shape)(x)
+    return Reshape(_new_shape(x, _sizes(shape, "reshape"), "reshape"))(x)
+
+
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """torch's ``Tensor.view``: :func:`reshape` (a view of the same memory when NumPy/CuPy can make one).
+
+    Unlike torch it does not refuse a non-contiguous input: the array module copies where it must.
+    """
+    return Reshape(_new_shape(x, _sizes(shape, "view"), "view"))(x)
+
+
+def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """x without its size-1 axes (all, or those among ``dim``); a ``dim`` of another size stays, as in torch."""
+    if dim is None:
+        dims = range(x.ndim)
+    else:
+        dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+        dims = {_dim(d, x.ndim, "squeeze") for d in dims}
+    return Reshape(tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))(x)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """x with a new size-1 axis at ``dim`` (in [-ndim-1, ndim]), as torch.unsqueeze."""
+    axis = _dim(dim, x.ndim + 1, "unsqueeze")
+    return Reshape(x.shape[:axis] + (1,) + x.shape[axis:])(x)
+
+
+def expand(x: Tensor, *sizes: Any) -> Tensor:
+    """x broadcast to ``sizes`` (-1 keeps a size; new axes go in front), a read-only view, as torch's expand."""
+    sizes = _sizes(sizes, "expand")
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"expand: sizes {list(sizes)} have fewer entries than the {x.ndim} dims of shape {x.shape}")
+    extra = len(sizes) - x.ndim
+    if -1 in sizes[:extra]:
+        raise RuntimeError(f"expand: sizes {list(sizes)} put -1 on a new leading dim (only existing dims may keep)")
+    shape = sizes[:extra] + tuple(n if s == -1 else s for n, s in zip(x.shape, sizes[extra:]))
+    for n, s in zip(x.shape, shape[extra:]):
+        if n != s and n != 1:
+            raise RuntimeError(f"expand: sizes {list(sizes)} do not match shape {x.shape} (only size-1 dims expand)")
+    return BroadcastTo(shape)(x)
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """x tiled ``sizes[i]`` times along each axis (leading new axes allowed), as torch's ``Tensor.repeat``.
+
+    Built from a reshape, a broadcast and a reshape, so the gradient sums over the copies by itself.
+    """
+    sizes = _sizes(sizes, "repeat")
+    if len(sizes) < x.ndim or any(r < 0 for r in sizes):
+        raise RuntimeError(f"repeat: sizes {list(sizes)} must be >= 0 and number at least the {x.ndim} dims of x")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    interleaved = tuple(n for pair in zip((1,) * len(shape), shape) for n in pair)  # (1, s0, 1, s1, ...)
+    spread = tuple(n for pair in zip(sizes, shape) for n in pair)  # (r0, s0, r1, s1, ...)
+    tiled = BroadcastTo(spread)(Reshape(interleaved)(x))
+    return Reshape(tuple(r * n for r, n in zip(sizes, shape)))(tiled)
 
 
 def transpose(x: Tensor, *dims: int | Sequence[int] | None) -> Tensor:
@@ -151,6 +232,15 @@ def _axis(axis: Any, ndim: int, function: str) -> int:
     if isinstance(axis, bool) or not -max(ndim, 1) <= index < max(ndim, 1):
         raise ValueError(f"{function}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
     return index % max(ndim, 1)
+
+
+def _dim(dim: Any, ndim: int, function: str) -> int:
+    """:func:`_axis`, but an int out of range raises IndexError, as torch does (squeeze, unsqueeze)."""
+    rank = max(ndim, 1)
+    if isinstance(dim, numbers.Integral) and not isinstance(dim, bool) and not -rank <= dim < rank:
+        raise IndexError(f"{function}: dim {dim} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected in [{-rank}, {rank - 1}])")  # fmt: skip
+    return _axis(dim, ndim, function)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

@@ -240,7 +240,7 @@ class LBFGS(Optimizer):
         """All gradients as one new 1-D array, in parameter order; zeros for a parameter without one."""
         xp = backend.get_array_module(self._params[0].data)
         pieces = [
-            xp.zeros(param.size, dtype=param.dtype) if param.grad is None else param.grad.data.reshape(-1)
+            xp.zeros(param.numel(), dtype=param.dtype) if param.grad is None else param.grad.data.reshape(-1)
             for param in self._params
         ]
         return xp.concatenate(pieces)
@@ -249,9 +249,9 @@ class LBFGS(Optimizer):
         """x <- x + step * direction, each parameter taking its slice of the flat vector."""
         offset = 0
         for param in self._params:
-            param.data += step * direction[offset : offset + param.size].reshape(param.shape)
+            param.data += step * direction[offset : offset + param.numel()].reshape(param.shape)
             param.bump_version()
-            offset += param.size
+            offset += param.numel()
 
     def _copy_params(self) -> list[Any]:
         return [param.data.copy() for param in self._params]
