@@ -123,13 +123,21 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def device(self) -> str:
-        """"cpu" or "cuda"."""
-        return backend.device_of(self.data).name
+    def device(self) -> backend.DeviceName:
+        """Where the data lives, as ``minigen.device``: equal to "cpu" or "cuda", with ``.type``."""
+        return backend.DeviceName(backend.device_of(self.data).name)
 
     @property
     def is_cuda(self) -> bool:
         return self.device == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device == "cpu"
+
+    # PyTorch's other accelerators (Intel XPU, Apple MPS): minigen runs on NumPy or CuPy only.
+    is_xpu = False
+    is_mps = False
 
     @property
     def is_leaf(self) -> bool:

@@ -43,6 +43,8 @@ METADATA = {
     "len()": len,
     "tolist()": lambda t: t.tolist(),
     "is_cuda": lambda t: t.is_cuda,
+    "is_xpu": lambda t: t.is_xpu,
+    "is_mps": lambda t: t.is_mps,
 }
 
 

@@ -336,6 +336,7 @@ def test_device_objects_compare_and_go_where_names_go(device):
     here = mg.device(device)
     x = mg.tensor([1.0, 2.0], device=here)
     assert x.device == here and x.device == device and here == x.device
+    assert x.device.type == device and x.is_cpu == (device == "cpu") and repr(x.device) == f"device(type='{device}')"
     assert x.to(mg.device("cpu")).device == "cpu" and mg.zeros(1).to(here).device == device
     model = nn.Linear(2, 1).to(here)
     assert all(p.device == here for p in model.parameters())
