@@ -57,7 +57,7 @@ def _models_epilog() -> str:
 
 def add_commands(commands: Any) -> dict[str, Any]:
     """Add ``train``, ``sample`` and ``info`` to the subparsers ``commands``; returns their handlers by name."""
-    from minigen.data import DATASET_NAMES
+    from minigen.data.registry import DATASET_NAMES, DEFAULT_DATASET
     from minigen.models import KIND_OPTIONS, MODELS, models_using
 
     def default(setting: str) -> str:
@@ -75,7 +75,7 @@ def add_commands(commands: Any) -> dict[str, Any]:
                                 "a short run on the embedded MNIST (listed below).",
                                 epilog=_models_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("model", choices=tuple(MODELS), help="which model (see below)")
-    train.add_argument("--dataset", choices=DATASET_NAMES, default="mnist-embedded",
+    train.add_argument("--dataset", choices=DATASET_NAMES, default=DEFAULT_DATASET,
                        help="mnist-embedded ships with minigen (offline); the others are downloaded once")
     train.add_argument("--epochs", type=int, help=f"number of epochs (default {default('epochs')})")
     train.add_argument("--batch-size", type=int, help=f"images per batch (default {default('batch_size')})")

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from minigen.data.registry import DEFAULT_DATASET
 from minigen.models import KIND_OPTIONS, MODELS, models_using
 
 __all__ = ["DEFAULTS", "MAX_LATENT_DIM", "ConfigError", "TrainConfig"]
@@ -62,7 +63,7 @@ class TrainConfig:
     """Settings of one training run (``minigen train MODEL ...``).
 
     model:           a name in ``minigen.models.MODELS``: "gan", "dcgan", "vae", "conv-vae", "cnn-mse".
-    dataset:         "mnist-embedded" (offline), "mnist", "fashion-mnist" or "cifar10".
+    dataset:         a name in ``minigen.data.registry.DATASETS``; the default, "mnist-embedded", ships with minigen.
     epochs, batch_size, lr: None takes the model's default (its spec in ``minigen.models.MODELS``).
     device:          "cpu" or "cuda".
     seed:            seeds the weights, the noise and the batch order: same seed, same run.
@@ -83,7 +84,7 @@ class TrainConfig:
     """
 
     model: str = "vae"
-    dataset: str = "mnist-embedded"
+    dataset: str = DEFAULT_DATASET
     epochs: int | None = None
     batch_size: int | None = None
     lr: float | None = None

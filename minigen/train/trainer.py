@@ -51,6 +51,7 @@ import numpy as np
 import minigen.random
 from minigen import backend
 from minigen.data import Compose, DataLoader, Pad, Scale, load_dataset
+from minigen.data.registry import dataset_spec
 from minigen.models import MODELS, build_model
 from minigen.tensor import Tensor, no_grad
 
@@ -73,15 +74,6 @@ __all__ = ["NonFiniteLossError", "TASKS", "Trainer", "TrainingInterrupted", "ima
 TASKS = {"gan": GANTask, "vae": VAETask, "regression": RegressionTask}
 SAMPLE_GRID_SIZE = 64
 
-# (C, H, W) of each dataset's images as stored
-DATASET_SHAPES = {
-    "mnist-embedded": (1, 28, 28),
-    "mnist": (1, 28, 28),
-    "fashion-mnist": (1, 28, 28),
-    "cifar10": (3, 32, 32),
-}
-
-
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN or Inf: training stopped (the message names the step and the loss)."""
 
@@ -101,7 +93,7 @@ class TrainingInterrupted(KeyboardInterrupt):
 def image_shape_for(model: str, dataset: str) -> tuple[int, int, int]:
     """The (C, H, W) the model sees: the dataset's, padded to the model's ``image_size`` if it has one and the
     images are smaller (DCGAN: 28x28 digits padded to 32x32)."""
-    channels, height, width = DATASET_SHAPES[dataset]
+    channels, height, width = dataset_spec(dataset).shape
     size = MODELS[model].image_size
     if size is not None and height == width < size and (size - height) % 2 == 0:
         return channels, size, size
@@ -112,7 +104,7 @@ def transform_for(model: str, dataset: str) -> Compose:
     """uint8 images -> the model's input: padded to the model's image size (DCGAN: 32x32), scaled to its
     data_range."""
     steps = []
-    height, size = DATASET_SHAPES[dataset][1], image_shape_for(model, dataset)[1]
+    height, size = dataset_spec(dataset).shape[1], image_shape_for(model, dataset)[1]
     if size != height:
         steps.append(Pad((size - height) // 2))  # pad before scaling, so the border takes the background's value
     steps.append(Scale(*MODELS[model].data_range))
