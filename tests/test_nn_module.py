@@ -231,6 +231,24 @@ def test_deepcopy_gives_an_independent_model():
     assert isinstance(twin.body[0].weight, nn.Parameter)
 
 
+def test_module_walks_match_torch(torch):
+    ours, theirs = block(), torch_block(torch)
+
+    def names_and_types(walk):
+        return [(name, type(module).__name__) for name, module in walk]
+
+    assert names_and_types(ours.named_modules()) == names_and_types(theirs.named_modules())
+    assert names_and_types(ours.named_children()) == names_and_types(theirs.named_children())
+    assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
+    assert [type(m).__name__ for m in ours.children()] == [type(m).__name__ for m in theirs.children()]
+    our_order, their_order = [], []
+    assert ours.apply(lambda m: our_order.append(type(m).__name__)) is ours
+    theirs.apply(lambda m: their_order.append(type(m).__name__))
+    assert our_order == their_order
+    assert ours.eval() is ours and not any(m.training for m in ours.modules())
+    assert ours.train() is ours and all(m.training for m in ours.modules())
+
+
 def test_apply_visits_every_module_children_first():
     seen = []
     nn.Sequential(nn.Linear(1, 1), nn.Sequential(nn.ReLU())).apply(lambda m: seen.append(type(m).__name__))
@@ -289,6 +307,30 @@ def test_initial_weights_repeat_with_the_seed_on_every_device_and_dtype(device):
     on_device = nn.Linear(5, 3, device=device, dtype="float64")
     assert on_device.weight.device == device and on_device.weight.dtype == np.float64
     np.testing.assert_array_equal(on_device.weight.numpy(), reference.astype(np.float64))
+
+
+INITIALISERS = {  # name: (arguments after the tensor)
+    "uniform_": (-0.5, 1.5),
+    "normal_": (1.0, 0.02),
+    "xavier_uniform_": (2.0,),
+    "xavier_normal_": (),
+    "kaiming_uniform_": (0.2,),
+    "kaiming_normal_": (0.0, "fan_out", "relu"),
+}
+
+
+@pytest.mark.parametrize("name", INITIALISERS)
+def test_initialiser_distributions_match_torch(name, torch):
+    """Same shape, same arguments: the same mean, spread and bounds as torch.nn.init's (400,000 draws each)."""
+    shape, args = (400, 250, 2, 2), INITIALISERS[name]
+    ours = getattr(init, name)(nn.Parameter(mg.zeros(shape)), *args).numpy()
+    theirs = getattr(torch.nn.init, name)(torch.zeros(shape), *args).numpy()
+    assert ours.dtype == np.float32 and ours.shape == shape
+    assert ours.mean() == pytest.approx(theirs.mean(), abs=0.01 * theirs.std())
+    assert ours.std() == pytest.approx(theirs.std(), rel=0.01)
+    if "uniform" in name:
+        assert ours.min() == pytest.approx(theirs.min(), rel=0.01)
+        assert ours.max() == pytest.approx(theirs.max(), rel=0.01)
 
 
 def test_fan_in_and_fan_out_and_gain_match_torch(torch):

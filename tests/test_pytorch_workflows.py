@@ -303,6 +303,9 @@ def test_dcgan_discriminator_loss_matches_pytorch():
     _, TorchDiscriminator, _ = dcgan_classes(torch, torch.nn, nz, ngf, ndf, nc)
     ours, theirs = Discriminator().apply(weights_init), TorchDiscriminator()
     copy_weights(ours, theirs)
+    Generator, _, _ = dcgan_classes(minigen, mnn, nz, ngf, ndf, nc)
+    TorchGenerator, _, _ = dcgan_classes(torch, torch.nn, nz, ngf, ndf, nc)
+    assert repr(ours) == repr(theirs) and repr(Generator()) == repr(TorchGenerator())  # what print(netG) shows
     batch = minigen.rand(8, nc, 64, 64) * 2 - 1
     label = minigen.full((8,), 1.0)
     loss = mnn.BCELoss()(ours(batch), label)
