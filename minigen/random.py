@@ -137,24 +137,28 @@ def _shape(shape: tuple, function: str = "randn") -> tuple[int, ...]:
     return size_of(shape, function)
 
 
+def _float_samples(
+    function: str, draw: str, shape: tuple, generator: Any, dtype: Any, device: Any, requires_grad: bool
+) -> Tensor:
+    """``function``'s samples: the generator's method ``draw`` in ``dtype``'s drawing precision, cast to it."""
+    rng, _ = _generator(generator, device, function)
+    dtype = _float_dtype(dtype, function)
+    data = getattr(rng, draw)(_shape(shape, function), dtype=_drawn(dtype))
+    return Tensor(data.astype(dtype, copy=False), requires_grad=requires_grad)
+
+
 def randn(
     *shape: int, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Samples of N(0, 1), drawn on ``device`` in ``dtype`` (float32 by default); randn(2, 3) or randn((2, 3))."""
-    rng, _ = _generator(generator, device, "randn")
-    dtype = _float_dtype(dtype, "randn")
-    data = rng.standard_normal(_shape(shape, "randn"), dtype=_drawn(dtype))
-    return Tensor(data.astype(dtype, copy=False), requires_grad=requires_grad)
+    return _float_samples("randn", "standard_normal", shape, generator, dtype, device, requires_grad)
 
 
 def rand(
     *shape: int, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Samples of U[0, 1), drawn on ``device`` in ``dtype`` (float32 by default); rand(2, 3) or rand((2, 3))."""
-    rng, _ = _generator(generator, device, "rand")
-    dtype = _float_dtype(dtype, "rand")
-    data = rng.random(_shape(shape, "rand"), dtype=_drawn(dtype))
-    return Tensor(data.astype(dtype, copy=False), requires_grad=requires_grad)
+    return _float_samples("rand", "random", shape, generator, dtype, device, requires_grad)
 
 
 def randint(

@@ -106,14 +106,10 @@ class VisionDataset(Dataset):
         return fetch
 
 
-class MNIST(VisionDataset):
-    """MNIST digits: 60,000 train and 10,000 test images, 28 x 28 grey, downloaded once into ``root/MNIST/raw``.
+class _RegisteredDataset(VisionDataset):
+    """A dataset of ``minigen.data``'s registry (its name in ``dataset``), with torchvision's arguments."""
 
-    ``.data`` is a uint8 Tensor (N, 28, 28), ``.targets`` an int64 Tensor (N,); a sample is ``(image, label)``,
-    the image a PIL image of mode "L" before ``transform``.
-    """
-
-    dataset = "mnist"  # its name in minigen.data's registry
+    dataset: str
 
     def __init__(
         self,
@@ -127,15 +123,31 @@ class MNIST(VisionDataset):
         self.train = train
         spec = dataset_spec(self.dataset)
         self.classes = list(spec.classes)
-        images, labels = self._load(spec.name, "train" if train else "test", download)
-        self.data, self.targets = Tensor(images), Tensor(labels)
+        self._keep(*self._load(spec.name, "train" if train else "test", download))
 
     def _load(self, name: str, split: str, download: bool) -> tuple[np.ndarray, np.ndarray]:
         return load_dataset(name, split, root=self.root, download=download)
 
+    def _keep(self, images: np.ndarray, labels: np.ndarray) -> None:
+        """Store the split's (images, labels) as ``.data`` and ``.targets``, in torchvision's types."""
+        raise NotImplementedError
+
     @property
     def class_to_idx(self) -> dict[str, int]:
         return {name: index for index, name in enumerate(self.classes)}
+
+
+class MNIST(_RegisteredDataset):
+    """MNIST digits: 60,000 train and 10,000 test images, 28 x 28 grey, downloaded once into ``root/MNIST/raw``.
+
+    ``.data`` is a uint8 Tensor (N, 28, 28), ``.targets`` an int64 Tensor (N,); a sample is ``(image, label)``,
+    the image a PIL image of mode "L" before ``transform``.
+    """
+
+    dataset = "mnist"  # its name in minigen.data's registry
+
+    def _keep(self, images: np.ndarray, labels: np.ndarray) -> None:
+        self.data, self.targets = Tensor(images), Tensor(labels)
 
     @property
     def raw_folder(self) -> str:
@@ -175,7 +187,7 @@ class EmbeddedMNIST(MNIST):
         raise AttributeError("EmbeddedMNIST has no files: its digits ship inside minigen")
 
 
-class CIFAR10(VisionDataset):
+class CIFAR10(_RegisteredDataset):
     """CIFAR-10: 50,000 train and 10,000 test colour images, 32 x 32, 10 classes, from its binary archive in ``root``.
 
     ``.data`` is a uint8 ndarray (N, 32, 32, 3), ``.targets`` a list of ints, as in torchvision; a sample's image
@@ -184,25 +196,9 @@ class CIFAR10(VisionDataset):
 
     dataset = "cifar10"
 
-    def __init__(
-        self,
-        root: str | os.PathLike | None,
-        train: bool = True,
-        transform: Callable[[Any], Any] | None = None,
-        target_transform: Callable[[Any], Any] | None = None,
-        download: bool = False,
-    ) -> None:
-        super().__init__(root, transform=transform, target_transform=target_transform)
-        self.train = train
-        spec = dataset_spec(self.dataset)
-        self.classes = list(spec.classes)
-        images, labels = load_dataset(spec.name, "train" if train else "test", root=self.root, download=download)
+    def _keep(self, images: np.ndarray, labels: np.ndarray) -> None:
         self.data = np.ascontiguousarray(images.transpose(0, 2, 3, 1))  # (N, 3, H, W) as stored -> (N, H, W, 3)
         self.targets = labels.tolist()
-
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {name: index for index, name in enumerate(self.classes)}
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         return self._sample(Image.fromarray(self.data[index]), int(self.targets[index]))
