@@ -95,6 +95,10 @@ def _correlate(x: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair, d
 def _scatter(g: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, size: Pair) -> Any:
     """The adjoint of :func:`_correlate`: g (N, OH, OW, D) spread through ``matrix`` onto (N, H, W, C)."""
     groups, n, oh, ow = matrix.shape[0], *g.shape[:3]
+    channels = matrix.shape[1] // (kernel[0] * kernel[1])  # per group
+    if groups == 1 and channels < ow:  # few channels: lay the windows out tap by tap (see col2im's taps_first)
+        cols = matrix[0] @ g.reshape(-1, g.shape[-1]).T  # (kh*kw*C, N*OH*OW)
+        return col2im(cols.reshape(*kernel, channels, n, oh, ow), size, stride, padding, dilation, taps_first=True)
     cols = by_group(g, groups) @ matrix.transpose(0, 2, 1)  # what each window receives, per group
     return col2im(cols.reshape(groups, n, oh, ow, *kernel, -1), size, stride, padding, dilation)
 

