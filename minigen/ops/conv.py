@@ -178,7 +178,8 @@ class Conv2d(_Convolution):
             grad_w = weight_from_matrix(self.cols.transpose(0, 2, 1) @ by_group(g, self.groups), self.weight_shape)
         if len(self.inputs) == 2:
             return grad_x, grad_w
-        return grad_x, grad_w, g.reshape(-1, g.shape[-1]).sum(axis=0)
+        grad_b = g.reshape(-1, g.shape[-1]).sum(axis=0) if self.input_needs_grad(2) else None
+        return grad_x, grad_w, grad_b
 
 
 class ConvTranspose2d(_Convolution):
@@ -225,7 +226,7 @@ class ConvTranspose2d(_Convolution):
             grad_w = weight_from_matrix(cols.transpose(0, 2, 1) @ by_group(self.x, self.groups), self.weight_shape)
         if len(self.inputs) == 2:
             return grad_x, grad_w
-        return grad_x, grad_w, grad.sum(axis=(0, 2, 3))
+        return grad_x, grad_w, grad.sum(axis=(0, 2, 3)) if self.input_needs_grad(2) else None
 
 
 def conv2d(
