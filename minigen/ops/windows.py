@@ -89,17 +89,22 @@ def windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = 
 
 def im2col(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), groups: int = 1,
            fill: float = 0, count: Pair | None = None) -> Any:  # fmt: skip
-    """The windows of ``x`` (N, H, W, C) copied into one contiguous (groups, N, OH, OW, kh, kw, C/groups) array.
+    """The windows of ``x`` (N, H, W, C) copied into one (groups, N, OH, OW, kh, kw, C/groups) array.
 
-    One copy, so that the matmul that follows runs on a contiguous matrix per group.
+    One copy, so that the matmul that follows runs on a contiguous matrix per group (with one group and fewer
+    channels than output columns, the memory is laid out (kh, kw, C, N, OH, OW) and the matrix is its transpose,
+    which BLAS reads as well; (N*OH*OW, kh*kw*C) is still a free reshape).
     The channels split into ``groups`` blocks of C/groups, and each block's windows
     form one matrix: group g's rows are the windows of channels g*C/groups onwards.
     With one group the leading axis has size 1 and the memory is the plain im2col.
     """
     view = windows(x, kernel, stride, padding, dilation, fill, count)
     n, oh, ow, c, kh, kw = view.shape
+    xp = get_array_module(x)
+    if groups == 1 and c < ow:  # few channels: copy tap by tap, whole rows of OW pixels (see col2im's taps_first)
+        return xp.ascontiguousarray(view.transpose(4, 5, 3, 0, 1, 2)).transpose(3, 4, 5, 0, 1, 2)[None]
     view = view.reshape(n, oh, ow, groups, c // groups, kh, kw)  # splitting an axis: still a view
-    return get_array_module(x).ascontiguousarray(view.transpose(3, 0, 1, 2, 5, 6, 4))
+    return xp.ascontiguousarray(view.transpose(3, 0, 1, 2, 5, 6, 4))
 
 
 def col2im(
