@@ -149,10 +149,12 @@ class LeakyReLU(Function):
         self.negative_slope = negative_slope
 
     def forward(self, x: Any) -> Any:
-        # The scales are made in x's dtype: where(x > 0, 1, slope) with Python numbers builds a float64
-        # array first (slow on most GPUs) and casts it back. (A mask and two xp.where is slower on NumPy.)
-        one, slope = x.dtype.type(1), x.dtype.type(self.negative_slope)
-        self.scale = self.xp.where(x > 0, one, slope)
+        # scale = slope + (1 - slope) [x > 0], made in x's dtype and in x's memory order by ufuncs (xp.where
+        # lays its result out in C order: on a conv's channels-last output, x * that scale ran 6x slower).
+        slope = x.dtype.type(self.negative_slope)
+        self.scale = (x > 0).astype(x.dtype)
+        self.scale *= x.dtype.type(1) - slope
+        self.scale += slope
         return x * self.scale
 
     def backward(self, grad: Any) -> Any:
