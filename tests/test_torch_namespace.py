@@ -435,3 +435,17 @@ def test_a_pytorch_style_script_runs(tmp_path):
     with torch.no_grad():
         assert torch.allclose(restored(x), model(x)) and checkpoint["epoch"] == 60
     assert creation.numel(x) == 32
+
+
+def test_cudnn_switches_are_accepted_and_say_cudnn_is_not_used():
+    """PyTorch scripts set torch.backends.cudnn.benchmark; minigen accepts it and reports that cuDNN is not used."""
+    import minigen.backends.cudnn as cudnn
+
+    assert mg.backends.cudnn is cudnn
+    before = cudnn.benchmark
+    try:
+        cudnn.benchmark = True
+        assert mg.backends.cudnn.benchmark is True
+    finally:
+        cudnn.benchmark = before
+    assert cudnn.is_available() is False and cudnn.version() is None
