@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy
 
+from minigen.data.transforms import tile_images
+
 __all__ = ["SMOKE", "check_exercise", "image_grid", "pick_device", "show_images", "smoke"]
 
 SMOKE = os.environ.get("MINIGEN_SMOKE") == "1" or "CI" in os.environ
@@ -70,20 +72,13 @@ def check_exercise(check: Callable[[Callable[..., Any]], None], function: Callab
 
 
 def image_grid(images: Any, nrow: int = 8, pad: int = 1) -> numpy.ndarray:
-    """Tile a batch (N, H, W), (N, 1, H, W) or (N, 3, H, W) into one host image, values kept."""
+    """Tile a batch (N, H, W), (N, 1, H, W) or (N, 3, H, W) into one host image, values kept: (H', W') for grey,
+    (H', W', 3) for colour, the gaps filled with the smallest value (minigen.data.transforms.tile_images)."""
     images = numpy.asarray(getattr(images, "numpy", lambda: images)())
-    if images.ndim == 4:
-        images = images.transpose(0, 2, 3, 1)  # NCHW -> NHWC
-        if images.shape[-1] == 1:
-            images = images[..., 0]
-    n, h, w = images.shape[:3]
-    ncol = min(nrow, n)
-    rows = -(-n // ncol)
-    grid = numpy.full((rows * (h + pad) + pad, ncol * (w + pad) + pad, *images.shape[3:]), images.min(), images.dtype)
-    for k in range(n):  # a loop over whole images, for display only
-        r, c = divmod(k, ncol)
-        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = images[k]
-    return grid
+    if images.ndim == 3:
+        images = images[:, None]
+    grid = tile_images(images, nrow, pad, pad_value=images.min())
+    return grid[0] if grid.shape[0] == 1 else grid.transpose(1, 2, 0)
 
 
 def show_images(images: Any, nrow: int = 8, title: str | None = None, ax: Any = None) -> None:

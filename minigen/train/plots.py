@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from minigen.data.transforms import tile_images
 from minigen.files import atomic_path
 
 __all__ = ["image_grid", "save_image_grid", "save_loss_curves"]
@@ -27,7 +28,7 @@ def image_grid(images: np.ndarray, data_range: tuple[float, float] = (0.0, 1.0),
     """Tile a batch (N, C, H, W) or (N, H, W) into one (rows*H', cols*W', C) array in [0, 1].
 
     Pixels are mapped from ``data_range`` to [0, 1] (a GAN's tanh output lives in
-    [-1, 1]); ``nrow`` images per row, by default a square as near as possible.
+    [-1, 1]); ``nrow`` images per row (at most N), by default a square as near as possible; white padding.
     """
     images = np.asarray(images, dtype=np.float32)
     if images.ndim == 3:
@@ -36,15 +37,8 @@ def image_grid(images: np.ndarray, data_range: tuple[float, float] = (0.0, 1.0),
         raise ValueError(f"image_grid expects images (N, C, H, W) or (N, H, W), got shape {images.shape}")
     low, high = data_range
     images = np.clip((images - low) / (high - low), 0.0, 1.0)
-    n, channels, height, width = images.shape
-    cols = nrow or max(1, math.ceil(math.sqrt(n)))
-    rows = math.ceil(n / cols)
-    grid = np.ones((rows * (height + padding) + padding, cols * (width + padding) + padding, channels), np.float32)
-    for index in range(n):  # a loop over whole images, not pixels
-        row, col = divmod(index, cols)
-        top, left = padding + row * (height + padding), padding + col * (width + padding)
-        grid[top : top + height, left : left + width] = images[index].transpose(1, 2, 0)
-    return grid
+    cols = nrow or max(1, math.ceil(math.sqrt(len(images))))
+    return tile_images(images, cols, padding, pad_value=1.0).transpose(1, 2, 0)
 
 
 def _save(figure: Figure, path: str | Path) -> None:
