@@ -233,12 +233,17 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def generator_from(rng: Any) -> numpy.random.Generator:
-    """A host generator from ``rng``: None (the generator :func:`manual_seed` seeds), an int seed >= 0, or a
-    numpy Generator itself. For host-side random choices, such as which block quilting copies."""
+    """A host generator from ``rng``: None (the generator :func:`manual_seed` seeds), an int seed >= 0, a
+    numpy Generator itself, or a CPU :class:`Generator`'s (as torch.utils.data takes a torch.Generator).
+    For host-side random choices, such as which block quilting copies."""
     if rng is None:
         return host_generator()
     if isinstance(rng, numpy.random.Generator):
         return rng
+    if isinstance(rng, Generator) and isinstance(rng.rng, numpy.random.Generator):  # a CPU minigen.Generator
+        return rng.rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
         return numpy.random.default_rng(int(rng))
-    raise ValueError(f"rng: {rng!r} (expected None, an int seed >= 0 or a numpy.random.Generator)")
+    raise ValueError(
+        f"rng: {rng!r} (expected None, an int seed >= 0, a numpy.random.Generator or a CPU minigen.Generator)"
+    )

@@ -107,6 +107,10 @@ def test_random_split_lengths_are_torchs(lengths):
     first = [part.indices for part in data.random_split(ours, lengths)]
     minigen.manual_seed(3)
     assert [part.indices for part in data.random_split(ours, lengths)] == first
+    # torch's idiom: generator=torch.Generator().manual_seed(42)
+    seeded = [part.indices for part in data.random_split(ours, lengths, generator=minigen.Generator().manual_seed(4))]
+    again = data.random_split(ours, lengths, generator=minigen.Generator().manual_seed(4))
+    assert [part.indices for part in again] == seeded
 
 
 def test_random_split_rejects_lengths_that_do_not_sum():
@@ -245,6 +249,10 @@ def test_shuffle_repeats_under_manual_seed_and_changes_each_epoch():
     assert [len(batch) for batch in first] == [5, 5, 2]
     seeded = data.DataLoader(ours, batch_size=5, shuffle=True, generator=np.random.default_rng(1))
     assert labels_order(seeded) != labels_order(seeded)
+    loaders = [data.DataLoader(ours, batch_size=5, shuffle=True, generator=minigen.Generator().manual_seed(5))
+               for _ in range(2)]  # fmt: skip
+    orders = [labels_order(loader) for loader in loaders]
+    assert orders[0] == orders[1] and orders[0] != first
 
 
 def test_worker_options_are_accepted_and_change_nothing():

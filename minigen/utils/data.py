@@ -157,12 +157,14 @@ class ConcatDataset(Dataset):
 
 
 def _generator(generator: Any) -> np.random.Generator:
-    """None: minigen's host generator (reseeded by minigen.manual_seed); else a numpy Generator or an int seed."""
+    """None: minigen's host generator (reseeded by minigen.manual_seed); else a CPU minigen.Generator, a numpy
+    Generator or an int seed."""
     try:
         return generator_from(generator)
     except ValueError:
         raise ValueError(
-            f"generator: {generator!r} (expected None, a numpy.random.Generator or an int seed >= 0)"
+            f"generator: {generator!r} (expected None, a CPU minigen.Generator, a numpy.random.Generator or an int "
+            "seed >= 0)"
         ) from None
 
 
