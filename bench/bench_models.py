@@ -11,7 +11,9 @@ minigen model and loaded with its weights, trained by the same step written
 with ``torch.nn`` (``torch_gan_step`` / ``torch_vae_step`` below).
 
 Models and batches: MLPGAN and MLPVAE on 1x28x28 at batch 128; DCGAN on 1x32x32
-(C=1) and 3x32x32 (C=3) and ConvVAE on 1x28x28 at batch 64.
+(C=1) and 3x32x32 (C=3), ConvVAE and CNN-MSE on 1x28x28 at batch 64; "DCGAN 64" is
+the 64x64 DCGAN of PyTorch's example (ngf = ndf = 64, nz = 100, 3x64x64, batch 64).
+CNN-MSE's step is ``minigen.train.regression.RegressionTask``'s: MSE between G(z) and x.
 
 Each (model, framework, device) runs in its own subprocess, so that the memory
 figure belongs to it alone:
@@ -24,8 +26,10 @@ figure belongs to it alone:
 * memory, CPU: peak resident set size of the subprocess (VmHWM from
   /proc/self/status, the same figure as ``getrusage().ru_maxrss``) minus its
   size after the imports, i.e. the model, optimizer, data and everything the
-  steps allocated. GPU: CuPy's memory pool (bytes held) / PyTorch's
-  ``max_memory_allocated``: the device memory of the steps.
+  steps allocated; and the same peak minus the size once the model, its twin's
+  weights and the batch exist ("steps MiB"): what the training steps themselves hold.
+  GPU: CuPy's memory pool (bytes held) / PyTorch's ``max_memory_allocated``: the device
+  memory of the steps.
 
 Threads: NumPy's BLAS and PyTorch's intra-op pool get the same ``--threads``
 (default: all cores; several values give a table each), set through
@@ -67,10 +71,12 @@ MODELS = {
     "DCGAN C=3": ("dcgan", (3, 32, 32), 64),
     "MLPVAE": ("vae", (1, 28, 28), 128),
     "ConvVAE": ("conv-vae", (1, 28, 28), 64),
+    "CNN-MSE": ("cnn-mse", (1, 28, 28), 64),
+    "DCGAN 64": ("dcgan", (3, 64, 64), 64),
 }
-# the issue's targets on the CPU: minigen ms / torch ms at most this
-CPU_TARGETS = {"MLPGAN": 1.2, "MLPVAE": 1.2, "DCGAN C=1": 2.0, "DCGAN C=3": 2.0}
-LR = {"gan": 2e-4, "dcgan": 2e-4, "vae": 1e-3, "conv-vae": 1e-3}  # minigen.train.config.DEFAULTS
+# the targets: minigen ms / torch ms at most this, every model on the CPU (1 and 2 threads), the DCGANs on a GPU
+CPU_TARGET, GPU_TARGET = 1.0, 2.0
+LR = {"gan": 2e-4, "dcgan": 2e-4, "vae": 1e-3, "conv-vae": 1e-3, "cnn-mse": 1e-3}  # as minigen.train's
 
 
 def set_threads(threads: int) -> None:
@@ -157,6 +163,16 @@ def torch_gan_step(torch: Any, twin: Any, optimizers: tuple[Any, Any], x: Any, l
             "d_fake": fake_logits.detach().sigmoid().mean()}  # fmt: skip
 
 
+def torch_regression_step(torch: Any, twin: Any, optimizer: Any, x: Any, latent_dim: int) -> dict[str, Any]:
+    """RegressionTask.train_step written with torch: MSE between G(z) for fresh z and the batch."""
+    fake = twin["generator"](torch.randn(x.shape[0], latent_dim, device=x.device))
+    loss = torch.nn.functional.mse_loss(fake, x.reshape(fake.shape))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"mse": loss.detach()}
+
+
 def torch_vae_step(torch: Any, twin: Any, optimizer: Any, x: Any) -> dict[str, Any]:
     """VAETask.train_step written with torch: BCE summed over pixels + KL, averaged over the batch."""
     h = twin["encoder"](x)
@@ -221,6 +237,11 @@ def measure(label: str, framework: str, device: str, repeats: int, warmup: int) 
 
             def step() -> dict[str, Any]:
                 return torch_gan_step(torch, twin, optimizers, x, model.latent_dim)
+        elif model.kind == "regression":
+            optimizer = torch.optim.Adam(twin.parameters(), lr=LR[name], betas=(0.5, 0.999))
+
+            def step() -> dict[str, Any]:
+                return torch_regression_step(torch, twin, optimizer, x, model.latent_dim)
         else:
             optimizer = torch.optim.Adam(twin.parameters(), lr=LR[name])
 
@@ -231,6 +252,7 @@ def measure(label: str, framework: str, device: str, repeats: int, warmup: int) 
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
 
+    built = rss_mib("VmRSS")  # the model (and, for torch, its twin), the optimizers and the batch exist
     times, cpu_times, losses = [], [], []
     for i in range(warmup + repeats):
         if synchronize:
@@ -245,8 +267,10 @@ def measure(label: str, framework: str, device: str, repeats: int, warmup: int) 
         losses.append(out)
     first = {key: float(value.item()) for key, value in losses[0].items()}  # read after timing: no host sync inside
 
+    steps_memory = None
     if device == "cpu":
         memory = rss_mib("VmHWM") - baseline
+        steps_memory = rss_mib("VmHWM") - built
     elif framework == "minigen":
         import cupy
 
@@ -254,7 +278,40 @@ def measure(label: str, framework: str, device: str, repeats: int, warmup: int) 
     else:
         memory = torch.cuda.max_memory_allocated() / 2**20
     return {"ms": [1000 * t for t in times], "cpu_ms": [1000 * t for t in cpu_times], "memory_mib": memory,
-            "first_losses": first, "threads": torch.get_num_threads()}  # fmt: skip
+            "steps_mib": steps_memory, "first_losses": first, "threads": torch.get_num_threads()}  # fmt: skip
+
+
+SAMPLES, SAMPLE_BATCH = 10_000, 256
+
+
+def measure_sampling(label: str, framework: str) -> dict[str, Any]:
+    """Draw SAMPLES images from ``label``'s generator in eval mode, SAMPLE_BATCH at a time, without a graph:
+    the time, and the peak RSS above the size once the model exists (the images themselves included)."""
+    import numpy as np
+    import torch
+
+    import minigen
+    from minigen.models import build_model
+
+    name, shape, _ = MODELS[label]
+    minigen.manual_seed(0)
+    model = build_model(name, shape).eval()
+    if framework == "torch":
+        generator = torch_twin(torch, model)["generator"].eval()
+        latent_dim = model.latent_dim
+        del model
+    built = rss_mib("VmRSS")
+    start = time.perf_counter()
+    if framework == "minigen":
+        images = model.sample(SAMPLES, batch_size=SAMPLE_BATCH).numpy()
+    else:
+        images = np.empty((SAMPLES, *shape), np.float32)
+        with torch.no_grad():
+            z = torch.randn(SAMPLES, latent_dim)
+            for first in range(0, SAMPLES, SAMPLE_BATCH):
+                images[first : first + SAMPLE_BATCH] = generator(z[first : first + SAMPLE_BATCH]).numpy()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_mib": rss_mib("VmHWM") - built, "images_mib": images.nbytes / 2**20}
 
 
 def run_child(label: str, framework: str, device: str, threads: int, args: argparse.Namespace) -> dict[str, Any] | str:
@@ -305,14 +362,19 @@ def merge(earlier: dict[str, Any] | str | None, new: dict[str, Any] | str) -> di
     if isinstance(new, str):
         return new
     pooled = {key: earlier[key] + new[key] for key in ("ms", "cpu_ms")}
-    return {**new, **pooled, "memory_mib": max(earlier["memory_mib"], new["memory_mib"])}
+    peaks = {key: max(earlier[key], new[key]) if new[key] is not None else None for key in ("memory_mib", "steps_mib")}
+    return {**new, **pooled, **peaks}
+
+
+def mib(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def format_table(rows: list[dict[str, Any]], device: str) -> list[str]:
     lines = [
         "| model | batch | minigen ms/step | torch ms/step | ratio | target | minigen CPU ms | torch CPU ms "
-        "| CPU ratio | minigen peak MiB | torch peak MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU ratio | minigen peak MiB | torch peak MiB | minigen steps MiB | torch steps MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         ours, theirs = row["minigen"], row["torch"]
@@ -322,13 +384,34 @@ def format_table(rows: list[dict[str, Any]], device: str) -> list[str]:
         ours, theirs = ({**r, "ms": statistics.median(r["ms"]), "cpu_ms": statistics.median(r["cpu_ms"])}
                         for r in (ours, theirs))  # fmt: skip
         ratio = ours["ms"] / theirs["ms"]
-        target = CPU_TARGETS.get(row["label"]) if device == "cpu" else (3.0 if "DCGAN" in row["label"] else None)
+        target = CPU_TARGET if device == "cpu" else (GPU_TARGET if "DCGAN" in row["label"] else None)
         verdict = "" if target is None else f"{target:g}x {'ok' if ratio <= target else 'MISSED'}"
         lines.append(
             f"| {row['label']} | {row['batch']} | {ours['ms']:.1f} | {theirs['ms']:.1f} | {ratio:.2f} | {verdict} "
             f"| {ours['cpu_ms']:.1f} | {theirs['cpu_ms']:.1f} | {ours['cpu_ms'] / theirs['cpu_ms']:.2f} "
-            f"| {ours['memory_mib']:.0f} | {theirs['memory_mib']:.0f} |"
+            f"| {ours['memory_mib']:.0f} | {theirs['memory_mib']:.0f} "
+            f"| {mib(ours['steps_mib'])} | {mib(theirs['steps_mib'])} |"
         )
+    return lines
+
+
+def sampling_table(args: argparse.Namespace) -> list[str]:
+    """Sampling SAMPLES DCGAN images at 1 thread, minigen vs torch, each in its own subprocess."""
+    lines = [
+        f"### Sampling {SAMPLES:,} images without a graph, {SAMPLE_BATCH} at a time (eval mode, 1 thread)",
+        "",
+        "Peak MiB: the peak RSS above the size once the generator exists; it includes the images themselves.",
+        "",
+        "| model | minigen s | torch s | minigen peak MiB | torch peak MiB | the images MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label in ("DCGAN C=1", "DCGAN 64"):
+        ours, theirs = (run_child(label, framework, "sampling", 1, args) for framework in ("minigen", "torch"))
+        if isinstance(ours, str) or isinstance(theirs, str):
+            lines.append(f"| {label} | failed: {ours if isinstance(ours, str) else theirs} |")
+            continue
+        lines.append(f"| {label} | {ours['seconds']:.1f} | {theirs['seconds']:.1f} | {ours['peak_mib']:.0f} "
+                     f"| {theirs['peak_mib']:.0f} | {ours['images_mib']:.0f} |")  # fmt: skip
     return lines
 
 
@@ -342,6 +425,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS), metavar="MODEL",
                         help=f"any of {list(MODELS)}")  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["sampling"], help="leave out the sampling table")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))  # run from a checkout without installing
@@ -351,7 +435,11 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.threads[0])
-        print(json.dumps(measure(*json.loads(args.child), repeats=args.repeats, warmup=args.warmup)))
+        label, framework, device = json.loads(args.child)
+        if device == "sampling":
+            print(json.dumps(measure_sampling(label, framework)))
+        else:
+            print(json.dumps(measure(label, framework, device, repeats=args.repeats, warmup=args.warmup)))
         return
 
     info = machine()
@@ -366,9 +454,11 @@ def main() -> None:
         "(another busy process makes the multi-threaded figures unreliable)",
         f"Median of {args.rounds} x {args.repeats} steps, in {args.rounds} subprocesses per framework alternating "
         f"minigen/torch, each after {args.warmup} warm-up steps; float32; Adam.",
-        "Batch: 128 for MLPGAN and MLPVAE, 64 for DCGAN (C=1, C=3) and ConvVAE.",
+        "Batch: 128 for MLPGAN and MLPVAE, 64 for the others. DCGAN 64: PyTorch's dcgan example, 3x64x64, "
+        "ngf = ndf = 64.",
         "A step: forward, loss, backward, optimizer step (GAN: D step + G step as minigen.train.gan does it).",
-        "Peak MiB, CPU: peak RSS (VmHWM) of a subprocess running only that framework, minus its RSS after imports.",
+        "Peak MiB, CPU: peak RSS (VmHWM) of a subprocess running only that framework, minus its RSS after imports; "
+        "steps MiB: the same peak minus the RSS once the model, optimizer and batch exist.",
         "Peak MiB, GPU: CuPy memory pool bytes held / torch.cuda.max_memory_allocated.",
         "ratio = minigen ms / torch ms (wall clock; lower is better); target: the issue's bound for that ratio.",
         "CPU ms: the process's CPU time per step (time.process_time): at 1 thread it is what the step costs even "
@@ -395,6 +485,10 @@ def main() -> None:
             )
             print(f"\n{title}\n" + "\n".join(table))
             output += ["", f"### {title}", "", *table]
+    if "sampling" not in args.skip:
+        lines = sampling_table(args)
+        print("\n".join(lines))
+        output += ["", *lines]
     if not args.no_write:
         report = "\n".join(output).replace("# minigen vs", "## minigen vs", 1)  # a section of RESULTS.md
         print(f"\nwritten to {write_section('bench_models.py', report)}")

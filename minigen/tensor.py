@@ -289,12 +289,15 @@ class Tensor:
         return self._in_place("mul_", self.data * self._value(other, "mul_"))
 
     # ------------------------------------------------------------------- autograd
-    def backward(self, grad: Any = None) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
-        ``grad`` is the upstream gradient dL/d(self); it may be omitted for a
-        one-element tensor (then dL/d(self) = 1).
+        ``gradient`` is the upstream gradient dL/d(self); it may be omitted for a
+        one-element tensor (then dL/d(self) = 1). As in PyTorch, each function
+        frees what its forward saved as soon as its backward has run, so the graph
+        can be walked once; ``retain_graph=True`` keeps it for another backward.
         """
+        grad = gradient
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad (no parameter led to it)")
         if grad is None:
@@ -333,9 +336,12 @@ class Tensor:
                 continue
             creator.check_versions(node)
             input_grads = creator.backward(node_grad)
+            parents = creator.inputs
+            if not retain_graph:
+                creator.release()
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for parent, parent_grad in zip(creator.inputs, input_grads):
+            for parent, parent_grad in zip(parents, input_grads):
                 if parent is None or parent_grad is None or not parent.requires_grad:
                     continue
                 key = id(parent)
@@ -381,6 +387,7 @@ class Function:
     inputs: tuple[Tensor | None, ...] = ()
     input_versions: tuple[int, ...] = ()
     saves_inputs = True  # False where backward never reads an input's values (add, reshape, exp: it keeps y)
+    released = False  # set by release(): backward has run and freed what forward saved
     xp: Any = None
 
     def __call__(self, *inputs: Any) -> Tensor:
@@ -400,16 +407,18 @@ class Function:
         arrays = [value.data if isinstance(value, Tensor) else self._operand(value, reference) for value in inputs]
         if any(a.dtype.kind in "biu" for a in arrays):
             arrays = self._promote(arrays, tensors)
+        records = _grad_enabled and any(t.requires_grad for t in tensors)
+        if records:  # set before forward, so that forward saves only what the wanted gradients need
+            self.inputs = tuple(value if isinstance(value, Tensor) else None for value in inputs)
+            self.input_versions = tuple(value._version if isinstance(value, Tensor) else 0 for value in inputs)
         output = self.forward(*arrays)
         if backend.device_of(output) is None:  # NumPy reductions return scalars, not 0-d arrays
             output = self.xp.asarray(output)
 
         result = Tensor(output)
-        if _grad_enabled and any(t.requires_grad for t in tensors):
+        if records:
             result.requires_grad = True
             result._creator = self
-            self.inputs = tuple(value if isinstance(value, Tensor) else None for value in inputs)
-            self.input_versions = tuple(value._version if isinstance(value, Tensor) else 0 for value in inputs)
         return result
 
     @property
@@ -455,8 +464,18 @@ class Function:
             return value.astype(reference.dtype)
         return value
 
+    def release(self) -> None:
+        """Drop everything forward saved and the links to the inputs, once backward has used them."""
+        self.__dict__.clear()
+        self.released = True
+
     def check_versions(self, output: Tensor) -> None:
         """Refuse to run backward when a saved input (or the output, which some save) changed in place since forward."""
+        if self.released:
+            raise RuntimeError(
+                f"backward: {self.name}'s saved values were freed by an earlier backward() through this graph; "
+                "pass retain_graph=True to the first backward() to walk the graph again, or compute the loss again"
+            )
         pairs = zip(self.inputs, self.input_versions) if self.saves_inputs else ()
         changed = [(f"input {i}", t, version) for i, (t, version) in enumerate(pairs)
                    if t is not None and t._version != version]  # fmt: skip
@@ -471,8 +490,9 @@ class Function:
             )
 
     def input_needs_grad(self, index: int) -> bool:
-        """True when input ``index`` is a Tensor that wants a gradient (backward may skip the others)."""
-        parent = self.inputs[index]
+        """True when input ``index`` is a Tensor that wants a gradient (backward may skip the others; forward,
+        which may ask too, need not save what only their gradients use). False for all under ``no_grad``."""
+        parent = self.inputs[index] if index < len(self.inputs) else None
         return parent is not None and parent.requires_grad
 
     def forward(self, *arrays: Any) -> Any:

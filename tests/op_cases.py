@@ -141,6 +141,11 @@ case("relu", F.relu, lambda x: x.relu(), Of((3, 4), away_from_zero))
 case("relu strided", lambda x: F.relu(x[:, ::2]), lambda x: x[:, ::2].relu(), Of((3, 6), away_from_zero))
 case("leaky_relu", lambda x: F.leaky_relu(x, 0.2), lambda x: _tf().leaky_relu(x, 0.2), Of((3, 4), away_from_zero))
 case("leaky_relu default", F.leaky_relu, lambda x: _tf().leaky_relu(x), Of((5,), away_from_zero))
+# slopes outside [0, 1]: forward takes the smaller of x and slope * x (> 1), and backward the saved mask (< 0)
+case("leaky_relu slope 1.5", lambda x: F.leaky_relu(x, 1.5), lambda x: _tf().leaky_relu(x, 1.5),
+     Of((3, 4), away_from_zero))  # fmt: skip
+case("leaky_relu slope -0.3", lambda x: F.leaky_relu(x, -0.3), lambda x: _tf().leaky_relu(x, -0.3),
+     Of((3, 4), away_from_zero))  # fmt: skip
 case("softplus", F.softplus, lambda x: _tf().softplus(x), Of((3, 4), wide))
 
 # ------------------------------------------------------------------------ reductions

@@ -92,6 +92,46 @@ def test_finished_graphs_are_freed_without_the_garbage_collector():
         gc.enable()
 
 
+def test_backward_frees_what_forward_saved_unless_retain_graph():
+    """As in PyTorch: each function drops its saved arrays once its backward ran; a second walk is refused."""
+    a = mg.tensor(np.ones(1000), requires_grad=True)
+    loss = a.exp().sum()
+    saved = weakref.ref(loss._creator.inputs[0].data)  # exp's output: Exp keeps it for its backward
+    gc.collect()
+    assert saved() is not None
+    loss.backward()
+    gc.collect()
+    assert saved() is None, "backward kept the intermediate array alive"
+    np.testing.assert_allclose(a.grad.numpy(), np.e)
+    with pytest.raises(RuntimeError, match=r"freed by an earlier backward\(\).*retain_graph=True"):
+        loss.backward()
+
+
+def test_retain_graph_allows_a_second_backward_that_accumulates():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    loss = (a * a).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_allclose(a.grad.numpy(), [4.0, 8.0])  # 2a, twice
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss.backward()
+
+
+def test_forward_saves_only_what_the_wanted_gradients_need():
+    """A convolution whose weight is frozen (a GAN's discriminator during the generator's step) keeps no input."""
+    x = mg.randn(2, 3, 8, 8, requires_grad=True)
+    weight = mg.randn(4, 3, 3, 3)
+    out = mg.nn.functional.conv2d(x, weight, padding=1)
+    assert out._creator.x is None
+    learnt = mg.nn.functional.conv2d(x, mg.tensor(weight.numpy(), requires_grad=True), padding=1)
+    assert learnt._creator.x is not None
+    out.sum().backward()
+    frozen_grad = x.grad.numpy().copy()
+    x.grad = None
+    learnt.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), frozen_grad)
+
+
 def test_memory_stays_flat_over_10000_training_steps():
     w = mg.tensor(np.random.default_rng(0).standard_normal((16, 16)), requires_grad=True, dtype="float32")
     x = mg.tensor(np.ones((4, 16), dtype=np.float32))

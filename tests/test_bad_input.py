@@ -101,7 +101,7 @@ API_PROBES: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
     ("unknown dataset", lambda: load_dataset("svhn", "train"), ValueError, r"unknown dataset 'svhn'; expected one of"),
     ("unknown split", lambda: load_dataset("mnist-embedded", "val"), ValueError, r"unknown split 'val'"),
     ("unknown model", lambda: build_model("transformer", (1, 28, 28)), ValueError, r"unknown model 'transformer'"),
-    ("DCGAN on 30x30 images", lambda: build_model("dcgan", (1, 30, 30)), ValueError, r"needs 32x32 images"),
+    ("DCGAN on 30x30 images", lambda: build_model("dcgan", (1, 30, 30)), ValueError, r"needs 32x32 or 64x64 images"),
     ("save a function", lambda: mg.save({"a": print}, os.devnull), TypeError, r"obj\['a'\] is a"),
     ("save into a missing folder", lambda: mg.save({"a": 1}, "/nonexistent-minigen/x.npz"), FileNotFoundError,
      r"save: cannot write /nonexistent-minigen/x.npz: the folder /nonexistent-minigen does not exist"),

@@ -77,6 +77,8 @@ def test_build_model_passes_keyword_arguments():
     "make, message",
     [
         (lambda: DCGAN((1, 28, 28)), "32x32"),
+        (lambda: DCGAN((3, 64, 32)), "32x32 or 64x64"),
+        (lambda: DCGAN((3, 128, 128)), "32x32 or 64x64"),
         (lambda: ConvVAE((1, 30, 30)), "divisible by 4"),
         (lambda: CNNGenerator((3, 27, 28)), "divisible by 4"),
         (lambda: MLPVAE((28, 28)), r"\(channels, height, width\)"),
@@ -237,6 +239,27 @@ def test_parameter_counts_of_the_seed_architectures():
 
 
 # ----------------------------------------------------------------------------- DCGAN init
+def test_dcgan_64_is_the_pytorch_example_network():
+    """At 64x64 the DCGAN is pytorch/examples' dcgan (ngf = ndf = 64, nz = 100): the same layers, in order,
+    and the same weights' shapes; it keeps the biases of its three convolutions not followed by BatchNorm."""
+    model = DCGAN((3, 64, 64))
+    layers = [(type(m).__name__, m.in_channels, m.out_channels, m.stride, m.padding)
+              for m in model.modules() if type(m).__name__.startswith("Conv")]  # fmt: skip
+    example = [  # netG then netD of pytorch/examples dcgan/main.py
+        ("ConvTranspose2d", 100, 512, (1, 1), (0, 0)), ("ConvTranspose2d", 512, 256, (2, 2), (1, 1)),
+        ("ConvTranspose2d", 256, 128, (2, 2), (1, 1)), ("ConvTranspose2d", 128, 64, (2, 2), (1, 1)),
+        ("ConvTranspose2d", 64, 3, (2, 2), (1, 1)),
+        ("Conv2d", 3, 64, (2, 2), (1, 1)), ("Conv2d", 64, 128, (2, 2), (1, 1)), ("Conv2d", 128, 256, (2, 2), (1, 1)),
+        ("Conv2d", 256, 512, (2, 2), (1, 1)), ("Conv2d", 512, 1, (1, 1), (0, 0)),
+    ]  # fmt: skip
+    assert layers == example
+    example_parameters = 3_576_704 + 2_765_568  # netG + netD, printed by the example's networks in PyTorch
+    assert sum(p.numel() for p in model.parameters()) == example_parameters + 3 + 64 + 1  # + the three biases
+    minigen.manual_seed(0)
+    images = model.generator(minigen.randn(2, 100))
+    assert images.shape == (2, 3, 64, 64) and model.discriminator(images).shape == (2, 1)
+
+
 @pytest.mark.parametrize("channels", [1, 3])
 def test_dcgan_initialisation(channels):
     minigen.manual_seed(0)
@@ -365,6 +388,21 @@ def test_sample_range_and_no_graph(name, device):
     assert not images.requires_grad
     values = images.numpy()
     assert values.min() >= low and values.max() <= high and values.std() > 0
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_sampling_in_blocks_gives_the_images_of_one_batch(name):
+    """In eval mode, drawing 10 images 3 at a time gives the 10 images of one batch (same z, same network)."""
+    shape = (1, 32, 32) if name == "dcgan" else (1, 28, 28)
+    minigen.manual_seed(0)
+    model = build_model(name, shape).eval()
+    minigen.manual_seed(1)
+    whole = model.sample(10).numpy()
+    minigen.manual_seed(1)
+    blocks = model.sample(10, batch_size=3).numpy()
+    np.testing.assert_allclose(blocks, whole, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"batch_size must be a positive int, got 0"):
+        model.sample(4, batch_size=0)
 
 
 def test_cnn_generator_mse_loss():

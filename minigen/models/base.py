@@ -17,6 +17,7 @@ import math
 from typing import Any
 
 from minigen import nn
+from minigen.backend import get_array_module
 from minigen.ops import losses
 from minigen.random import randn
 from minigen.tensor import Tensor, no_grad
@@ -85,16 +86,27 @@ class GenerativeModel(nn.Module):
         parameter = next(iter(self.parameters()))
         return parameter.device, parameter.dtype
 
-    def sample(self, n: int, device: str | None = None) -> Tensor:
+    def sample(self, n: int, device: str | None = None, batch_size: int = 256) -> Tensor:
         """``n`` new images (n, C, H, W) from z ~ N(0, I), without building a graph.
 
-        BatchNorm layers use the mode the model is in: call ``model.eval()``
-        first to sample with their running statistics.
+        The generator runs on ``batch_size`` codes at a time, so memory stays bounded
+        whatever ``n`` (10,000 DCGAN samples need the memory of 256). BatchNorm layers
+        use the mode the model is in: call ``model.eval()`` first to sample with their
+        running statistics (in training mode each batch is normalised by its own).
         """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"sample: batch_size must be a positive int, got {batch_size!r}")
         own_device, dtype = self.parameter_device_dtype()
         with no_grad():
             z = randn(n, self.latent_dim, dtype=dtype, device=device or own_device)
-            return self.generate(z)
+            if n <= batch_size:
+                return self.generate(z)
+            first = self.generate(z[:batch_size]).data
+            images = get_array_module(first).empty((n, *first.shape[1:]), dtype=first.dtype)
+            images[:batch_size] = first
+            for start in range(batch_size, n, batch_size):  # a loop over blocks of the batch
+                images[start : start + batch_size] = self.generate(z[start : start + batch_size]).data
+            return Tensor(images)
 
     def generate(self, z: Tensor) -> Tensor:
         raise NotImplementedError

@@ -1,4 +1,4 @@
-"""``DCGAN``: the deep convolutional GAN of Radford et al. (2016), for 32x32 images.
+"""``DCGAN``: the deep convolutional GAN of Radford et al. (2016), for 32x32 or 64x64 images.
 
     generator (z as a 1x1 image with 100 channels)
       ConvTranspose2d(100 -> 256, k4 s1 p0)  + BatchNorm + ReLU    1x1  -> 4x4
@@ -11,7 +11,9 @@
       Conv2d(128 -> 256, k4 s2 p1) + BatchNorm  + LeakyReLU(0.2)   8x8   -> 4x4
       Conv2d(256 -> 1,   k4 s1 p0)                                 4x4   -> 1x1 logit
 
-C = 1 for MNIST padded to 32x32, C = 3 for CIFAR-10. As in the paper:
+C = 1 for MNIST padded to 32x32, C = 3 for CIFAR-10. For 64x64 images each network
+gains one stride-2 block at the deep end (widths 8f, 4f, 2f, f): the paper's 64x64
+network, as PyTorch's dcgan example builds it. As in the paper:
 convolutions followed by BatchNorm have no bias (BatchNorm's shift replaces
 it); the three that are not (the generator's output, the discriminator's first
 and last layers) keep theirs, which PyTorch's example also drops, a difference
@@ -38,12 +40,12 @@ def _zero_conv_biases_(module: nn.Module) -> None:
 
 
 class DCGAN(GenerativeModel):
-    """Deep convolutional GAN for ``image_shape`` = (C, 32, 32).
+    """Deep convolutional GAN for ``image_shape`` = (C, S, S), S = 32 or 64.
 
-    ``model.generator(z)``: (N, latent_dim) -> images (N, C, 32, 32) in [-1, 1].
-    ``model.discriminator(x)``: images (N, C, 32, 32) (or (N, 32, 32) when C = 1) -> logits (N, 1).
-    ``features``: the width of the layers (64 in the paper's 64x64 version; the
-    layers have features, 2*features, 4*features channels).
+    ``model.generator(z)``: (N, latent_dim) -> images (N, C, S, S) in [-1, 1].
+    ``model.discriminator(x)``: images (N, C, S, S) (or (N, S, S) when C = 1) -> logits (N, 1).
+    ``features``: the width f of the layers (64 in the paper); the stride-2 blocks have
+    f, 2f, 4f (and 8f at 64x64) channels.
     """
 
     kind = "gan"
@@ -55,9 +57,10 @@ class DCGAN(GenerativeModel):
         super().__init__()
         self.image_shape = check_image_shape(image_shape, "DCGAN")
         channels, height, width = self.image_shape
-        if (height, width) != (32, 32):
+        if height != width or height not in (32, 64):
             raise ValueError(
-                f"DCGAN: needs 32x32 images (pad MNIST's 28x28 by 2 pixels), got image_shape {self.image_shape}"
+                f"DCGAN: needs 32x32 or 64x64 images (pad MNIST's 28x28 by 2 pixels), got image_shape "
+                f"{self.image_shape}"
             )
         self.latent_dim = int(latent_dim)
         f = int(features)
@@ -72,11 +75,11 @@ class DCGAN(GenerativeModel):
         def down(fan_in: int, fan_out: int) -> list[nn.Module]:
             return [nn.Conv2d(fan_in, fan_out, 4, 2, 1, bias=False), nn.BatchNorm2d(fan_out), nn.LeakyReLU(0.2)]
 
+        widths = [f * 2**i for i in range(height.bit_length() - 3)]  # f, 2f, 4f (, 8f): 4x4 -> S/2 x S/2
         self.generator = nn.Sequential(
             nn.Unflatten(1, (self.latent_dim, 1, 1)),  # z as a 1x1 image with latent_dim channels
-            *up(self.latent_dim, 4 * f, 1, 0),
-            *up(4 * f, 2 * f, 2, 1),
-            *up(2 * f, f, 2, 1),
+            *up(self.latent_dim, widths[-1], 1, 0),  # 1x1 -> 4x4
+            *(layer for wide, narrow in zip(widths[:0:-1], widths[-2::-1]) for layer in up(wide, narrow, 2, 1)),
             nn.ConvTranspose2d(f, channels, 4, 2, 1),
             nn.Tanh(),
         )
@@ -84,9 +87,8 @@ class DCGAN(GenerativeModel):
             AsImages(self.image_shape),
             nn.Conv2d(channels, f, 4, 2, 1),
             nn.LeakyReLU(0.2),
-            *down(f, 2 * f),
-            *down(2 * f, 4 * f),
-            nn.Conv2d(4 * f, 1, 4, 1, 0),
+            *(layer for narrow, wide in zip(widths, widths[1:]) for layer in down(narrow, wide)),
+            nn.Conv2d(widths[-1], 1, 4, 1, 0),
             nn.Flatten(),  # (N, 1, 1, 1) -> (N, 1)
         )
         nn.init.dcgan_init_(self)

@@ -119,7 +119,8 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType({spec.name: spec for spec in 
               "non-saturating loss",
               epochs=40, batch_size=64, lr=1e-3, options={"label_smoothing": 0.1}),
     ModelSpec("dcgan", DCGAN,
-              "DCGAN (Radford et al. 2016), 32×32 (MNIST padded, or CIFAR-10 with C=3); use a GPU for more epochs",
+              "DCGAN (Radford et al. 2016), 32×32 (MNIST padded, or CIFAR-10 with C=3) or 64×64; "
+              "use a GPU for more epochs",
               epochs=3, batch_size=64, lr=2e-4, image_size=32),
     ModelSpec("vae", MLPVAE, "MLP VAE 784→128→256→512→(μ, log σ²), Bernoulli decoder",
               epochs=20, batch_size=32, lr=1e-3),

@@ -44,7 +44,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigen.backend import get_array_module
-from minigen.ops.windows import IntPair, Pair, channels_last, col2im, im2col, output_size, pair
+from minigen.ops.windows import IntPair, Pair, channels_last, col2im, im2col, output_size, pair, sum_taps
 from minigen.tensor import Function, Tensor
 
 
@@ -92,16 +92,21 @@ def from_groups(y: Any, shape: tuple[int, ...]) -> Any:
     return y.transpose(1, 0, 2).reshape(shape)
 
 
+def columns(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, groups: int,
+            count: Pair | None = None) -> Any:  # fmt: skip
+    """im2col of ``x`` (N, H, W, C) as ``groups`` matrices (groups, N*OH*OW, kh*kw*C/groups), and (N, OH, OW)."""
+    cols = im2col(x, kernel, stride, padding, dilation, groups, count=count)
+    n, oh, ow = cols.shape[1:4]
+    return cols.reshape(groups, n * oh * ow, -1), (n, oh, ow)
+
+
 def _correlate(x: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
                count: Pair | None = None) -> tuple[Any, Any]:  # fmt: skip
     """Slide ``matrix`` (groups, kh*kw*C/groups, D/groups) over ``x`` (N, H, W, C): out (N, OH, OW, D), and the columns.
 
-    The columns (groups, N*OH*OW, kh*kw*C/groups) are returned because the weight's gradient needs them.
+    The columns (groups, N*OH*OW, kh*kw*C/groups) are returned for the weight's gradient, which needs them.
     """
-    groups = matrix.shape[0]
-    cols = im2col(x, kernel, stride, padding, dilation, groups, count=count)
-    n, oh, ow = cols.shape[1:4]
-    cols = cols.reshape(groups, n * oh * ow, -1)
+    cols, (n, oh, ow) = columns(x, kernel, stride, padding, dilation, matrix.shape[0], count)
     return from_groups(cols @ matrix, (n, oh, ow, -1)), cols
 
 
@@ -109,11 +114,22 @@ def _scatter(g: Any, matrix: Any, kernel: Pair, stride: Pair, padding: Pair, dil
     """The adjoint of :func:`_correlate`: g (N, OH, OW, D) spread through ``matrix`` onto (N, H, W, C)."""
     groups, n, oh, ow = matrix.shape[0], *g.shape[:3]
     channels = matrix.shape[1] // (kernel[0] * kernel[1])  # per group
-    if groups == 1 and channels < ow:  # few channels: lay the windows out tap by tap (see col2im's taps_first)
-        cols = matrix[0] @ g.reshape(-1, g.shape[-1]).T  # (kh*kw*C, N*OH*OW)
-        return col2im(cols.reshape(*kernel, channels, n, oh, ow), size, stride, padding, dilation, taps_first=True)
-    cols = by_group(g, groups) @ matrix.transpose(0, 2, 1)  # what each window receives, per group
-    return col2im(cols.reshape(groups, n, oh, ow, *kernel, -1), size, stride, padding, dilation)
+    if groups > 1:
+        cols = by_group(g, groups) @ matrix.transpose(0, 2, 1)  # what each window receives, per group
+        return col2im(cols.reshape(groups, n, oh, ow, *kernel, -1), size, stride, padding, dilation)
+    g = g.reshape(-1, g.shape[-1])  # (N*OH*OW, D)
+    if channels < ow:  # few channels: (kh*kw*C, N*OH*OW), summed in channels-first memory (see col2im)
+        cols = (matrix[0] @ g.T).reshape(*kernel, channels, n, oh, ow)
+        return col2im(cols, size, stride, padding, dilation, layout="taps_channels_first")
+    # tap by tap: what tap (i, j) of every window receives is one (N*OH*OW, D) @ (D, C) product, added at once,
+    # so the columns never exist whole (16x the output for a 4x4 kernel) and each is added while in cache
+    taps = matrix[0].reshape(kernel[0] * kernel[1], channels, -1).transpose(0, 2, 1)  # (kh*kw, D, C)
+
+    def tap(i: int, j: int) -> Any:
+        return (g @ taps[i * kernel[1] + j]).reshape(n, oh, ow, channels)
+
+    return sum_taps(tap, kernel, (n, oh, ow), (channels,), size, stride, padding, dilation, False,
+                    get_array_module(g), g.dtype)  # fmt: skip
 
 
 def _check_input(name: str, x: Any, weight: Any, channels: int, groups: int, bias: Any) -> None:
@@ -172,10 +188,12 @@ class Conv2d(_Convolution):
         size = tuple(output_size(*args) for args in zip(x.shape[2:], kernel, self.stride, self.padding, self.dilation))
         if min(size) < 1:
             raise self.sizes_error(x, kernel, size)
-        self.kernel, self.input_size, self.weight_shape = kernel, x.shape[2:], weight.shape
-        self.matrix = weight_matrix(weight, self.groups)  # (groups, kh*kw*C/groups, O/groups)
+        self.kernel, self.input_size, self.weight = kernel, x.shape[2:], weight
         x = x.transpose(0, 2, 3, 1)  # (N, H, W, C)
-        out, self.cols = _correlate(x, self.matrix, kernel, self.stride, self.padding, self.dilation)
+        matrix = weight_matrix(weight, self.groups)  # (groups, kh*kw*C/groups, O/groups)
+        out, _ = _correlate(x, matrix, kernel, self.stride, self.padding, self.dilation)
+        # dL/dW needs the columns again: backward remakes them from x rather than keep 4x x's memory (stride 2, k 4)
+        self.x = x if self.input_needs_grad(1) else None
         if bias is not None:
             out += bias  # channels are the last axis here
         return out.transpose(0, 3, 1, 2)  # (N, OH, OW, O) memory seen as (N, O, OH, OW)
@@ -184,11 +202,13 @@ class Conv2d(_Convolution):
         g = channels_last(grad)  # (N, OH, OW, O)
         grad_x = grad_w = None
         if self.input_needs_grad(0):
-            grad_x = _scatter(g, self.matrix, self.kernel, self.stride, self.padding, self.dilation, self.input_size)
+            matrix = weight_matrix(self.weight, self.groups)  # made again: a copy kept from forward is memory held
+            grad_x = _scatter(g, matrix, self.kernel, self.stride, self.padding, self.dilation, self.input_size)
             grad_x = grad_x.transpose(0, 3, 1, 2)
         if self.input_needs_grad(1):
             # dL/dM[group, (i, j, c), o] = sum over windows of cols[group, window, (i, j, c)] * g[window, group, o]
-            grad_w = weight_from_matrix(matrix_gradient(self.cols, g, self.groups), self.weight_shape)
+            cols, _ = columns(self.x, self.kernel, self.stride, self.padding, self.dilation, self.groups)
+            grad_w = weight_from_matrix(matrix_gradient(cols, g, self.groups), self.weight.shape)
         if len(self.inputs) == 2:
             return grad_x, grad_w
         grad_b = g.reshape(-1, g.shape[-1]).sum(axis=0) if self.input_needs_grad(2) else None
@@ -219,10 +239,12 @@ class ConvTranspose2d(_Convolution):
         size = tuple((s - 1) * st - 2 * p + d * (k - 1) + 1 + op for s, k, st, p, d, op in settings)
         if min(size) < 1:
             raise self.sizes_error(x, kernel, size)
-        self.kernel, self.weight_shape = kernel, weight.shape
-        self.matrix = weight_matrix(weight, self.groups)  # (groups, kh*kw*C_out/groups, C_in/groups)
-        self.x = channels_last(x)  # (N, H, W, C_in), kept for dL/dW
-        out = _scatter(self.x, self.matrix, kernel, self.stride, self.padding, self.dilation, size)
+        self.kernel, self.weight = kernel, weight
+        x = channels_last(x)  # (N, H, W, C_in)
+        self.x = x if self.input_needs_grad(1) else None  # kept for dL/dW
+        self.input_size = x.shape[1:3]
+        matrix = weight_matrix(weight, self.groups)  # (groups, kh*kw*C_out/groups, C_in/groups)
+        out = _scatter(x, matrix, kernel, self.stride, self.padding, self.dilation, size)
         if bias is not None:
             out += bias
         return out.transpose(0, 3, 1, 2)
@@ -230,13 +252,14 @@ class ConvTranspose2d(_Convolution):
     def backward(self, grad: Any) -> tuple[Any, ...]:
         # Correlating g with W is exactly conv2d's forward: it gives dL/dx, and its columns give dL/dW.
         # One window per input pixel: count=(H, W) (an output_padding >= stride would fit one window more).
-        g, count = grad.transpose(0, 2, 3, 1), self.x.shape[1:3]  # g: (N, OH, OW, C_out)
-        grad_x, cols = _correlate(g, self.matrix, self.kernel, self.stride, self.padding, self.dilation, count)
+        g, count = grad.transpose(0, 2, 3, 1), self.input_size  # g: (N, OH, OW, C_out)
+        matrix = weight_matrix(self.weight, self.groups)
+        grad_x, cols = _correlate(g, matrix, self.kernel, self.stride, self.padding, self.dilation, count)
         grad_x = grad_x.transpose(0, 3, 1, 2) if self.input_needs_grad(0) else None
         grad_w = None
         if self.input_needs_grad(1):
             # dL/dM[group, (i, j, o), c] = sum over input pixels of cols[group, pixel, (i, j, o)] * x[pixel, group, c]
-            grad_w = weight_from_matrix(matrix_gradient(cols, self.x, self.groups), self.weight_shape)
+            grad_w = weight_from_matrix(matrix_gradient(cols, self.x, self.groups), self.weight.shape)
         if len(self.inputs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, grad.sum(axis=(0, 2, 3)) if self.input_needs_grad(2) else None

@@ -141,7 +141,11 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """y = x where x > 0, else slope * x. dy/dx = 1 or slope."""
+    """y = x where x > 0, else slope * x. dy/dx = 1 or slope.
+
+    Saves nothing of its own: with slope >= 0, y > 0 exactly where x > 0, so backward reads the
+    mask off y (which the next layer keeps anyway); a negative slope saves the mask x > 0.
+    """
 
     saves_inputs = False
 
@@ -149,16 +153,21 @@ class LeakyReLU(Function):
         self.negative_slope = negative_slope
 
     def forward(self, x: Any) -> Any:
-        # scale = slope + (1 - slope) [x > 0], made in x's dtype and in x's memory order by ufuncs (xp.where
-        # lays its result out in C order: on a conv's channels-last output, x * that scale ran 6x slower).
-        slope = x.dtype.type(self.negative_slope)
-        self.scale = (x > 0).astype(x.dtype)
-        self.scale *= x.dtype.type(1) - slope
-        self.scale += slope
-        return x * self.scale
+        xp, slope = self.xp, x.dtype.type(self.negative_slope)
+        y = x * slope
+        (xp.maximum if slope <= 1 else xp.minimum)(x, y, out=y)  # the larger (smaller) of x and slope * x
+        self.y, self.positive = (y, None) if slope >= 0 else (None, x > 0)
+        return y
 
     def backward(self, grad: Any) -> Any:
-        return grad * self.scale
+        # scale = slope + (1 - slope) [x > 0], made by ufuncs in grad's memory order (xp.where lays its
+        # result out in C order: on a conv's channels-last output, grad * that ran 6x slower)
+        slope = grad.dtype.type(self.negative_slope)
+        scale = (self.y > 0 if self.positive is None else self.positive).astype(grad.dtype)
+        scale *= grad.dtype.type(1) - slope
+        scale += slope
+        scale *= grad
+        return scale
 
 
 class Softplus(Function):

@@ -7,7 +7,8 @@ For each channel c, over the N = batch * spatial values x_i of that channel:
     y_i = weight_c * xhat_i + bias_c.
 
 Written as one Function (rather than composed from mean, var, sqrt, ...) so that
-forward saves only xhat and invstd, and backward is the closed form below.
+forward saves only the mean and invstd per channel (x is the graph's already), and
+backward is the closed form below, with xhat made again from x.
 """
 
 from __future__ import annotations
@@ -45,12 +46,13 @@ class BatchNorm(Function):
             var = y.mean(axis=self.axes, keepdims=True)
             self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)  # for the running statistics
         else:
-            xhat = x - self.running_mean.reshape(self.channel_shape).astype(x.dtype, copy=False)
+            mean = self.running_mean.reshape(self.channel_shape).astype(x.dtype, copy=False)
+            xhat = x - mean
             y = xp.empty_like(xhat)
             var = self.running_var.reshape(self.channel_shape).astype(x.dtype, copy=False)
         self.invstd = 1 / xp.sqrt(var + self.eps)
         xhat *= self.invstd
-        self.xhat = xhat
+        self.x, self.mean = x, mean  # backward makes xhat again from these: no full-size array kept
         self.weight = weight.reshape(self.channel_shape)
         xp.multiply(xhat, self.weight, out=y)
         y += bias.reshape(self.channel_shape)
@@ -58,8 +60,10 @@ class BatchNorm(Function):
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any]:
         xp = self.xp
+        xhat = xp.subtract(self.x, self.mean)  # as forward made it, in x's memory order
+        xhat *= self.invstd
         grad_bias = grad.sum(axis=self.axes)
-        work = xp.multiply(grad, self.xhat)  # the one full-size temporary, reused for grad_x
+        work = xp.multiply(grad, xhat)  # the second full-size temporary, reused for grad_x
         grad_weight = work.sum(axis=self.axes)
         if not self.input_needs_grad(0):
             return None, grad_weight, grad_bias
@@ -68,7 +72,7 @@ class BatchNorm(Function):
             return xp.multiply(grad, scale, out=work), grad_weight, grad_bias
         # dL/dx = scale * (g - (dL/dbias + xhat * dL/dweight) / N), built in place in ``work``
         shape, n = self.channel_shape, self.count
-        xp.multiply(self.xhat, (grad_weight / n).reshape(shape), out=work)
+        xp.multiply(xhat, (grad_weight / n).reshape(shape), out=work)
         xp.subtract(grad, work, out=work)
         work -= (grad_bias / n).reshape(shape)
         work *= scale

@@ -9,7 +9,7 @@ the same three things, and they live here once:
   group, so that a convolution is a single (batched) matmul;
 * :func:`col2im`: the exact reverse (the adjoint): each window's values added back onto the
   pixels it covered, overlapping windows summing up. It is the gradient of im2col, and
-  im2col is the gradient of col2im.
+  im2col is the gradient of col2im. :func:`sum_taps` does its adding, one kernel tap at a time.
 
 Layout, chosen for speed: the helpers work channels-last, (N, H, W, C). A window's
 kh*kw*C values and a pixel's C channels are then runs of contiguous memory, so the
@@ -26,6 +26,7 @@ pixel (a strided slice, still a view), and :func:`col2im` adds tap (i, j) back a
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 from minigen.backend import get_array_module
@@ -101,42 +102,60 @@ def im2col(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (
     view = windows(x, kernel, stride, padding, dilation, fill, count)
     n, oh, ow, c, kh, kw = view.shape
     xp = get_array_module(x)
-    if groups == 1 and c < ow:  # few channels: copy tap by tap, whole rows of OW pixels (see col2im's taps_first)
+    if groups == 1 and c < ow:  # few channels: copy tap by tap, whole rows of OW pixels (col2im's taps_channels_first)
         return xp.ascontiguousarray(view.transpose(4, 5, 3, 0, 1, 2)).transpose(3, 4, 5, 0, 1, 2)[None]
     view = view.reshape(n, oh, ow, groups, c // groups, kh, kw)  # splitting an axis: still a view
     return xp.ascontiguousarray(view.transpose(3, 0, 1, 2, 5, 6, 4))
 
 
-def col2im(
-    cols: Any, size: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), taps_first: bool = False
-) -> Any:
-    """The adjoint of :func:`im2col`: windows (groups, N, OH, OW, kh, kw, C/groups) summed back onto (N, H, W, C).
+def col2im(cols: Any, size: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1), layout: str = "windows") -> Any:
+    """The adjoint of :func:`im2col`: windows summed back onto (N, H, W, C) (see :func:`sum_taps`).
 
-    ``size`` is the unpadded (H, W); the padding border (and whatever windows
-    reach beyond it) receives values that are then dropped. Overlapping windows add
-    up: the loop runs over the kh*kw kernel offsets, each adding one strided slice
-    (all pixels and all groups at once). Tap (i, j) of window (oh, ow) sits at
-    row oh*sh + i*dh, column ow*sw + j*dw of the padded input.
+    ``layout`` says how ``cols`` is laid out:
 
-    ``taps_first``: ``cols`` is laid out (kh, kw, C, N, OH, OW) instead (one group), and the sum is made in a
-    (C, N, H, W) buffer, returned as an (N, H, W, C) view. With few channels (an RGB image's gradient) each
-    added slice is then whole rows of OW pixels rather than runs of C values: 3-5x faster at C = 3.
+    * "windows": (groups, N, OH, OW, kh, kw, C/groups), im2col's own;
+    * "taps": (kh, kw, N, OH, OW, C), one group, tap by tap: each added slice is then contiguous memory
+      rather than runs of C values kh*kw*C apart (2x faster for a DCGAN's layers);
+    * "taps_channels_first": (kh, kw, C, N, OH, OW), one group, summed in a (C, N, H, W) buffer returned as an
+      (N, H, W, C) view: with few channels (an RGB image's gradient) each added slice is whole rows of OW
+      pixels rather than runs of C values (3-5x faster at C = 3).
     """
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    if taps_first:
-        kh, kw, c, n, oh, ow = cols.shape
-    else:
+    if layout == "windows":
         groups, n, oh, ow, kh, kw, c = cols.shape
+        tap = lambda i, j: cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)  # noqa: E731 (N, OH, OW, groups, C/groups)
+        channels = (groups, c)
+    elif layout == "taps":
+        kh, kw, n, oh, ow, c = cols.shape
+        tap, channels = (lambda i, j: cols[i, j]), (c,)  # (N, OH, OW, C)
+    else:
+        kh, kw, c, n, oh, ow = cols.shape
+        tap, channels = (lambda i, j: cols[i, j]), (c,)  # (C, N, OH, OW)
+    return sum_taps(tap, (kh, kw), (n, oh, ow), channels, size, stride, padding, dilation,
+                    layout == "taps_channels_first", get_array_module(cols), cols.dtype)  # fmt: skip
+
+
+def sum_taps(tap: Callable[[int, int], Any], kernel: Pair, count: tuple[int, int, int], channels: tuple[int, ...],
+             size: Pair, stride: Pair, padding: Pair, dilation: Pair, channels_first: bool, xp: Any,
+             dtype: Any) -> Any:  # fmt: skip
+    """Every window's taps added back onto the pixels they cover: the (N, H, W, C) image.
+
+    ``tap(i, j)`` gives what tap (i, j) of each of the ``count`` = (N, OH, OW) windows holds,
+    as an (N, OH, OW, *channels) array ((*channels, N, OH, OW) when ``channels_first``, summed
+    in a (C, N, H, W) buffer returned as an (N, H, W, C) view). Tap (i, j) of window (oh, ow)
+    sits at row oh*sh + i*dh, column ow*sw + j*dw of the padded input, so each tap adds one
+    strided slice (all windows at once) and overlapping windows add up. ``size`` is the
+    unpadded (H, W): the padding border (and whatever windows reach beyond it) receives
+    values that are then dropped. As ``tap`` is called once per tap just before its values
+    are added, a caller may compute them there: one tap's values are then all that exists.
+    """
+    (kh, kw), (n, oh, ow), (sh, sw), (ph, pw), (dh, dw) = kernel, count, stride, padding, dilation
     height = max(size[0] + 2 * ph, (oh - 1) * sh + dh * (kh - 1) + 1)
     width = max(size[1] + 2 * pw, (ow - 1) * sw + dw * (kw - 1) + 1)
-    shape = (c, n, height, width) if taps_first else (n, height, width, groups, c)
-    out = get_array_module(cols).zeros(shape, dtype=cols.dtype)
+    out = xp.zeros((*channels, n, height, width) if channels_first else (n, height, width, *channels), dtype=dtype)
     for i in range(kh):
         for j in range(kw):
             rows, columns = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            if taps_first:
-                out[:, :, rows, columns] += cols[i, j]  # (C, N, OH, OW)
-            else:
-                out[:, rows, columns] += cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)  # (N, OH, OW, groups, C/g)
-    out = out.transpose(1, 2, 3, 0) if taps_first else out.reshape(n, height, width, groups * c)
+            covered = out[:, :, rows, columns] if channels_first else out[:, rows, columns]  # a view: += adds in place
+            covered += tap(i, j)
+    out = out.transpose(1, 2, 3, 0) if channels_first else out.reshape(n, height, width, -1)
     return out[:, ph : ph + size[0], pw : pw + size[1]]
