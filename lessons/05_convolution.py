@@ -93,8 +93,8 @@ for stride, padding in [(1, 0), (2, 1)]:
     print(f"stride {stride}, padding {padding}: output {ours.shape}, equal to F.conv2d: {np.allclose(ours, theirs)}")
 
 # %% [markdown]
-# minigen's version is in `minigen/ops/conv.py`: `windows` (the same view, with `sliding_window_view`), `im2col`,
-# and `_correlate` (im2col + matmul). It works channels-last internally, so that each window's $C$ values are
+# minigen's version is split in two files: `windows` (the same view, with `sliding_window_view`) and `im2col` are in
+# `minigen/ops/windows.py`, and `_correlate` (im2col + matmul) is in `minigen/ops/conv.py`. It works channels-last internally, so that each window's $C$ values are
 # contiguous, which makes the one copy fast.
 #
 # ## 3. The backward of a convolution
@@ -255,7 +255,7 @@ plt.show()
 # fields this way), and
 # $$H_\text{out} = \Big\lfloor \frac{H + 2p - d(k-1) - 1}{s} \Big\rfloor + 1 .$$
 # In im2col, a dilated window is every $d$-th pixel of a $d(k-1)+1$ wide window: one more strided slice, still a view.
-# The columns and the matmul stay those of section 2 (`windows` in `minigen/ops/conv.py` does exactly this).
+# The columns and the matmul stay those of section 2 (`windows` in `minigen/ops/windows.py` does exactly this).
 
 
 # %%
