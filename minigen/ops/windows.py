@@ -63,7 +63,7 @@ def windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = 
             count: Pair | None = None) -> Any:  # fmt: skip
     """A strided view (N, OH, OW, C, kh, kw) of the windows of ``x`` (N, H, W, C).
 
-    Padding costs one copy (a border of ``fill``); the windows themselves cost
+    Padding costs one copy (and a border of ``fill``); the windows themselves cost
     nothing: window (oh, ow) starts at row oh*sh, column ow*sw of the padded input.
     A dilated window is a strided slice of a larger one: its kh taps sit dh rows
     apart, so it spans dh*(kh-1)+1 rows, and taking every dh-th row of that span
@@ -80,8 +80,10 @@ def windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = 
     eh, ew = (max(0, r - size - 2 * p) for r, size, p in zip(reach, (height, width), padding))  # past the padding
     ph, pw = padding
     if ph or pw or eh or ew:
-        padded = xp.full((n, height + 2 * ph + eh, width + 2 * pw + ew, c), fill, dtype=x.dtype)
+        padded = xp.empty((n, height + 2 * ph + eh, width + 2 * pw + ew, c), dtype=x.dtype)
         padded[:, ph : ph + height, pw : pw + width] = x
+        for border in (padded[:, :ph], padded[:, ph + height :], padded[:, :, :pw], padded[:, :, pw + width :]):
+            border[...] = fill  # the four borders only: the inside is written once, by the copy
         x = padded
     view = xp.lib.stride_tricks.sliding_window_view(x, span, axis=(1, 2))  # every position, stride 1
     (sh, sw), (dh, dw), (oh, ow) = stride, dilation, count
