@@ -253,10 +253,13 @@ class ConvTranspose2d(_Convolution):
         # Correlating g with W is exactly conv2d's forward: it gives dL/dx, and its columns give dL/dW.
         # One window per input pixel: count=(H, W) (an output_padding >= stride would fit one window more).
         g, count = grad.transpose(0, 2, 3, 1), self.input_size  # g: (N, OH, OW, C_out)
-        matrix = weight_matrix(self.weight, self.groups)
-        grad_x, cols = _correlate(g, matrix, self.kernel, self.stride, self.padding, self.dilation, count)
-        grad_x = grad_x.transpose(0, 3, 1, 2) if self.input_needs_grad(0) else None
-        grad_w = None
+        settings = (self.kernel, self.stride, self.padding, self.dilation)
+        grad_x = grad_w = None
+        if self.input_needs_grad(0):
+            grad_x, cols = _correlate(g, weight_matrix(self.weight, self.groups), *settings, count)
+            grad_x = grad_x.transpose(0, 3, 1, 2)
+        elif self.input_needs_grad(1):  # the columns alone (a generator's first layer: its input z is noise)
+            cols, _ = columns(g, *settings, self.groups, count)
         if self.input_needs_grad(1):
             # dL/dM[group, (i, j, o), c] = sum over input pixels of cols[group, pixel, (i, j, o)] * x[pixel, group, c]
             grad_w = weight_from_matrix(matrix_gradient(cols, self.x, self.groups), self.weight.shape)
