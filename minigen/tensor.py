@@ -65,7 +65,7 @@ class Tensor:
     ``requires_grad=True`` they receive ``.grad`` after ``backward()``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_creator", "_version", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_creator", "_versions", "__weakref__")
     _is_minigen_tensor = True  # lets the backend unwrap tensors without importing this module
     __array_ufunc__ = None  # numpy_array * tensor calls Tensor.__rmul__ instead of NumPy's loop
 
@@ -79,7 +79,12 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = requires_grad
         self._creator: Function | None = None
-        self._version = 0  # bumped by every in-place change minigen makes (see bump_version)
+        self._versions = [0]  # the version counter, shared with the tensors that view the same memory
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes minigen has made to this memory (see bump_version)."""
+        return self._versions[0]
 
     # ----------------------------------------------------------------- metadata
     @property
@@ -181,8 +186,10 @@ class Tensor:
         return int(self.item())
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (no copy)."""
-        return Tensor(self.data)
+        """The same data, cut from the graph (no copy); it shares this tensor's version counter, as in torch."""
+        result = Tensor(self.data)
+        result._versions = self._versions
+        return result
 
     def clone(self) -> Tensor:
         """A copy with its own memory; differentiable (the gradient passes through), as torch.clone."""
@@ -238,8 +245,10 @@ class Tensor:
         a tensor whose version moved since, as its saved values would give wrong gradients.
         Optimizers, ``nn.init`` and ``load_state_dict`` call this; so do the in-place methods below.
         A write through the raw array (``t.data[...] = 0``) cannot be seen: use them instead.
+        A view (``x.reshape(...)``, ``x[0]``, ``x.t()``) shares its base's counter, as in PyTorch:
+        a change made through either is seen by both.
         """
-        self._version += 1
+        self._versions[0] += 1
 
     def _in_place(self, method: str, value: Any) -> Tensor:
         self._check_in_place(method)
@@ -319,7 +328,9 @@ class Tensor:
         # A leaf's .grad must own writable memory. An array a backward made afresh can be kept as it is; one
         # that is a view (a broadcast is read-only), the caller's own, or already handed to a leaf is copied.
         handed_out = {id(grad)}
-        for node in reversed(self._topological_order()):
+        order = self._topological_order()
+        while order:  # popped, not iterated: a node done with is no longer held here, and its memory can go
+            node = order.pop()
             node_grad = grads.pop(id(node), None)
             if node_grad is None:  # every path from here to self had a None gradient
                 continue
@@ -386,6 +397,8 @@ class Function:
 
     inputs: tuple[Tensor | None, ...] = ()
     input_versions: tuple[int, ...] = ()
+    wants_grad: tuple[bool, ...] = ()  # which inputs required a gradient when the graph was recorded
+    output_version = 0
     saves_inputs = True  # False where backward never reads an input's values (add, reshape, exp: it keeps y)
     released = False  # set by release(): backward has run and freed what forward saved
     xp: Any = None
@@ -411,14 +424,20 @@ class Function:
         if records:  # set before forward, so that forward saves only what the wanted gradients need
             self.inputs = tuple(value if isinstance(value, Tensor) else None for value in inputs)
             self.input_versions = tuple(value._version if isinstance(value, Tensor) else 0 for value in inputs)
+            self.wants_grad = tuple(isinstance(value, Tensor) and value.requires_grad for value in inputs)
         output = self.forward(*arrays)
         if backend.device_of(output) is None:  # NumPy reductions return scalars, not 0-d arrays
             output = self.xp.asarray(output)
 
         result = Tensor(output)
+        if output.base is not None:  # a view of an input (reshape, slicing, transpose) shares its version counter
+            viewed = next((t for t in tensors if self.xp.may_share_memory(output, t.data)), None)
+            if viewed is not None:
+                result._versions = viewed._versions
         if records:
             result.requires_grad = True
             result._creator = self
+            self.output_version = result._version
         return result
 
     @property
@@ -479,8 +498,8 @@ class Function:
         pairs = zip(self.inputs, self.input_versions) if self.saves_inputs else ()
         changed = [(f"input {i}", t, version) for i, (t, version) in enumerate(pairs)
                    if t is not None and t._version != version]  # fmt: skip
-        if output._version:
-            changed.append(("output", output, 0))
+        if output._version != self.output_version:
+            changed.append(("output", output, self.output_version))
         if changed:
             what, tensor, version = changed[0]
             raise RuntimeError(
@@ -492,8 +511,7 @@ class Function:
     def input_needs_grad(self, index: int) -> bool:
         """True when input ``index`` is a Tensor that wants a gradient (backward may skip the others; forward,
         which may ask too, need not save what only their gradients use). False for all under ``no_grad``."""
-        parent = self.inputs[index] if index < len(self.inputs) else None
-        return parent is not None and parent.requires_grad
+        return index < len(self.wants_grad) and self.wants_grad[index]
 
     def forward(self, *arrays: Any) -> Any:
         raise NotImplementedError

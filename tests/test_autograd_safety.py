@@ -3,11 +3,15 @@ changes, PyTorch's dtype promotion for integer inputs, and clear errors for bad 
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
 import minigen as mg
 import minigen.nn as nn
+from minigen.tensor import Function
 
 
 # ------------------------------------------------------------------ leaf gradients own their memory
@@ -164,3 +168,87 @@ def test_transpose_and_permute_with_pytorch_and_numpy_spellings(torch):
     for bad in [(0, 0, 1), (0, 1), (0, 5)]:
         with pytest.raises(ValueError, match="transpose"):
             x.permute(*bad)
+
+
+# ----------------------------------------------------------------------------- what a graph keeps, and for how long
+def test_an_input_changed_through_a_view_after_forward_is_refused():
+    """A view shares its base's version counter (as in PyTorch): conv and BatchNorm keep their input, so a change
+    made through another view of the same memory must be seen, not silently give a wrong gradient."""
+    weight = mg.tensor(np.ones((2, 1, 3, 3)), requires_grad=True)
+    buffer = mg.tensor(np.ones(64))
+    out = mg.nn.functional.conv2d(buffer.reshape(1, 1, 8, 8), weight)
+    with mg.no_grad():
+        buffer.mul_(2)
+    with pytest.raises(RuntimeError, match="changed in place"):
+        out.sum().backward()
+    images = mg.tensor(np.random.default_rng(0).standard_normal((4, 3, 2, 2)))
+    normed = mg.nn.functional.batch_norm(images.detach(), None, None, mg.ones(3, requires_grad=True), None, True)
+    with mg.no_grad():
+        images.add_(1.0)
+    with pytest.raises(RuntimeError, match="changed in place"):
+        normed.sum().backward()
+
+
+def test_requires_grad_switched_on_after_forward_gives_no_gradient_as_in_pytorch():
+    """The graph records which inputs wanted a gradient when it was built; a weight unfrozen between forward and
+    backward (D.requires_grad_(False); loss = ...; D.requires_grad_(True); loss.backward()) gets none."""
+    rng = np.random.default_rng(0)
+    for layer in (mg.nn.Conv2d(2, 3, 3, padding=1), mg.nn.ConvTranspose2d(2, 3, 4, 2, 1)):
+        x = mg.tensor(rng.standard_normal((2, 2, 5, 5)), requires_grad=True, dtype="float32")
+        layer.requires_grad_(False)
+        out = layer(x)
+        layer.requires_grad_(True)
+        out.sum().backward()
+        assert layer.weight.grad is None and layer.bias.grad is None
+        assert x.grad is not None and np.abs(x.grad.numpy()).sum() > 0
+
+
+def test_eval_batchnorm_backward_uses_the_statistics_of_its_forward():
+    layer = mg.nn.BatchNorm2d(3).eval()
+    x = mg.tensor(np.random.default_rng(1).standard_normal((4, 3, 2, 2)), dtype="float32", requires_grad=True)
+    weights = mg.tensor(np.arange(48, dtype=np.float32).reshape(4, 3, 2, 2))
+    (layer(x) * weights).sum().backward()
+    expected = x.grad.numpy().copy()
+    x.grad = None
+    loss = (layer(x) * weights).sum()
+    layer.train()
+    layer(x * 5 + 3)  # a training forward moves the running statistics in place
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+
+
+def test_leaky_relu_of_infinities_matches_pytorch_for_every_slope():
+    torch = pytest.importorskip("torch")
+    values = np.array([np.inf, -np.inf, 0.0, -0.0, 2.0, -2.0], dtype=np.float32)
+    for slope in (0.0, 0.2, 1.0, 1.5, -0.5):
+        x = mg.tensor(values, requires_grad=True)
+        y = mg.nn.functional.leaky_relu(x, slope)
+        y.backward(mg.ones(6))
+        tx = torch.tensor(values, requires_grad=True)
+        ty = torch.nn.functional.leaky_relu(tx, slope)
+        ty.backward(torch.ones(6))
+        np.testing.assert_array_equal(y.numpy(), ty.detach().numpy(), err_msg=f"slope {slope}")
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy(), err_msg=f"slope {slope}")
+
+
+def test_backward_lets_each_activation_go_once_used():
+    """Memory is returned during backward, not only after it: by the time the first function's backward runs,
+    the arrays that the later functions saved are gone."""
+    freed = []
+
+    class Probe(Function):
+        saves_inputs = False
+
+        def forward(self, x):
+            return x.copy()
+
+        def backward(self, grad):
+            gc.collect()
+            freed.append(saved() is None)
+            return grad
+
+    x = mg.tensor(np.ones(1000), requires_grad=True)
+    loss = Probe()(x).exp().exp().sum()
+    saved = weakref.ref(loss._creator.inputs[0].data)  # the second exp's output, which that Exp keeps
+    loss.backward()
+    assert freed == [True]

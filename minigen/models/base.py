@@ -92,7 +92,8 @@ class GenerativeModel(nn.Module):
         The generator runs on ``batch_size`` codes at a time, so memory stays bounded
         whatever ``n`` (10,000 DCGAN samples need the memory of 256). BatchNorm layers
         use the mode the model is in: call ``model.eval()`` first to sample with their
-        running statistics (in training mode each batch is normalised by its own).
+        running statistics (in training mode each batch is normalised by its own, and
+        updates the running statistics once per batch).
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"sample: batch_size must be a positive int, got {batch_size!r}")

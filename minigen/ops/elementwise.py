@@ -153,20 +153,24 @@ class LeakyReLU(Function):
         self.negative_slope = negative_slope
 
     def forward(self, x: Any) -> Any:
-        xp, slope = self.xp, x.dtype.type(self.negative_slope)
-        y = x * slope
-        (xp.maximum if slope <= 1 else xp.minimum)(x, y, out=y)  # the larger (smaller) of x and slope * x
-        self.y, self.positive = (y, None) if slope >= 0 else (None, x > 0)
+        positive = x > 0
+        y = self.scale(positive, x)
+        y *= x
+        self.y, self.positive = (y, None) if self.negative_slope >= 0 else (None, positive)
         return y
 
     def backward(self, grad: Any) -> Any:
-        # scale = slope + (1 - slope) [x > 0], made by ufuncs in grad's memory order (xp.where lays its
-        # result out in C order: on a conv's channels-last output, grad * that ran 6x slower)
-        slope = grad.dtype.type(self.negative_slope)
-        scale = (self.y > 0 if self.positive is None else self.positive).astype(grad.dtype)
-        scale *= grad.dtype.type(1) - slope
-        scale += slope
+        scale = self.scale(self.y > 0 if self.positive is None else self.positive, grad)
         scale *= grad
+        return scale
+
+    def scale(self, positive: Any, like: Any) -> Any:
+        """dy/dx = slope + (1 - slope) [x > 0], made by ufuncs in ``like``'s dtype and memory order (xp.where
+        lays its result out in C order: on a conv's channels-last output, x * that scale ran 6x slower)."""
+        slope = like.dtype.type(self.negative_slope)
+        scale = positive.astype(like.dtype)
+        scale *= like.dtype.type(1) - slope
+        scale += slope
         return scale
 
 

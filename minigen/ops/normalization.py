@@ -46,7 +46,7 @@ class BatchNorm(Function):
             var = y.mean(axis=self.axes, keepdims=True)
             self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)  # for the running statistics
         else:
-            mean = self.running_mean.reshape(self.channel_shape).astype(x.dtype, copy=False)
+            mean = self.running_mean.reshape(self.channel_shape).astype(x.dtype)  # a copy: backward reads it
             xhat = x - mean
             y = xp.empty_like(xhat)
             var = self.running_var.reshape(self.channel_shape).astype(x.dtype, copy=False)
