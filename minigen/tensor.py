@@ -328,9 +328,7 @@ class Tensor:
         # A leaf's .grad must own writable memory. An array a backward made afresh can be kept as it is; one
         # that is a view (a broadcast is read-only), the caller's own, or already handed to a leaf is copied.
         handed_out = {id(grad)}
-        order = self._topological_order()
-        while order:  # popped, not iterated: a node done with is no longer held here, and its memory can go
-            node = order.pop()
+        for node in reversed(self._topological_order()):
             node_grad = grads.pop(id(node), None)
             if node_grad is None:  # every path from here to self had a None gradient
                 continue
