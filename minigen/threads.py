@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import importlib
 import os
 import re
@@ -52,7 +51,6 @@ def _blas_functions() -> list[tuple[Any, Any]]:
     return _blas
 
 
-@functools.cache
 def _threadpoolctl() -> Any:
     try:
         return importlib.import_module("threadpoolctl")
@@ -79,15 +77,15 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads the CPU's BLAS uses, as torch.get_num_threads (asked of the BLAS: about 1 us)."""
-    functions = _blas_functions()
-    if functions:
-        return max(int(getter()) for _, getter in functions)
+    """The number of threads the CPU's BLAS uses, as torch.get_num_threads."""
     threadpoolctl = _threadpoolctl()
     if threadpoolctl is not None:
         counts = [info["num_threads"] for info in threadpoolctl.threadpool_info() if info.get("user_api") == "blas"]
         if counts:
             return int(max(counts))
+    functions = _blas_functions()
+    if functions:
+        return max(int(getter()) for _, getter in functions)
     if _recorded is not None:
         return _recorded
     with contextlib.suppress(ValueError):
