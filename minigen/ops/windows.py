@@ -122,17 +122,16 @@ def col2im(cols: Any, size: Pair, stride: Pair, padding: Pair, dilation: Pair = 
       (N, H, W, C) view: with few channels (an RGB image's gradient) each added slice is whole rows of OW
       pixels rather than runs of C values (3-5x faster at C = 3).
     """
-    if layout == "windows":
+    if layout == "windows":  # seen tap-major: taps[i, j] is (N, OH, OW, groups, C/groups), a view
         groups, n, oh, ow, kh, kw, c = cols.shape
-        tap = lambda i, j: cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)  # noqa: E731 (N, OH, OW, groups, C/groups)
-        channels = (groups, c)
-    elif layout == "taps":
+        taps, channels = cols.transpose(4, 5, 1, 2, 3, 0, 6), (groups, c)
+    elif layout == "taps":  # taps[i, j] is (N, OH, OW, C)
         kh, kw, n, oh, ow, c = cols.shape
-        tap, channels = (lambda i, j: cols[i, j]), (c,)  # (N, OH, OW, C)
-    else:
+        taps, channels = cols, (c,)
+    else:  # taps[i, j] is (C, N, OH, OW)
         kh, kw, c, n, oh, ow = cols.shape
-        tap, channels = (lambda i, j: cols[i, j]), (c,)  # (C, N, OH, OW)
-    return sum_taps(tap, (kh, kw), (n, oh, ow), channels, size, stride, padding, dilation,
+        taps, channels = cols, (c,)
+    return sum_taps(lambda i, j: taps[i, j], (kh, kw), (n, oh, ow), channels, size, stride, padding, dilation,
                     layout == "taps_channels_first", get_array_module(cols), cols.dtype)  # fmt: skip
 
 
