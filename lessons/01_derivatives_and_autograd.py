@@ -278,7 +278,7 @@ print("minigen:", [mw1.grad.item(), mw2.grad.item(), mb.grad.item()])
 # %% [markdown]
 # In minigen the same structure lives in `minigen/tensor.py`: `Tensor` is our `Value` (holding an array), each
 # operation is a `Function` subclass in `minigen/ops/` whose `backward` is our `_backward`, and `Tensor.backward`
-# is the same reverse walk over `_topological_order()`.
+# is the same reverse walk over `topological_order()` (in `minigen/tensor.py`).
 #
 # ## 6. Training with gradients
 #

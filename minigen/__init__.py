@@ -13,7 +13,7 @@ each top-level function *is* an op of ``minigen.functional`` or a Tensor method
 
 # tensor_methods attaches Tensor's operators and methods; accelerator, backends, cuda and utils are torch's
 # (torch.cuda.is_available(), torch.backends.cudnn.benchmark, torch.utils.data.DataLoader as attributes)
-from minigen import accelerator, backends, cuda, functional, nn, optim, tensor_methods, utils  # noqa: F401
+from minigen import accelerator, autograd, backends, cuda, functional, nn, optim, tensor_methods, utils  # noqa: F401
 from minigen.backend import DeviceName as device
 from minigen.backend import cuda_is_available, get_array_module
 from minigen.creation import (
@@ -87,7 +87,7 @@ from minigen.functional import (
     where,
 )
 from minigen.grad_mode import inference_mode, set_grad_enabled
-from minigen.gradcheck import GradcheckError, gradcheck
+from minigen.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigen.random import (
     Generator,
     manual_seed,
@@ -112,12 +112,12 @@ maximum, minimum, clamp, clip = Tensor.maximum, Tensor.minimum, Tensor.clamp, Te
 squeeze, unsqueeze, t = Tensor.squeeze, Tensor.unsqueeze, Tensor.t
 
 __all__ = [
-    "abs", "accelerator", "add", "allclose", "amax", "amin", "arange", "argmax", "argmin", "as_tensor", "backends",
-    "bool", "broadcast_to", "cat", "CheckpointError", "clamp", "clip", "concat", "concatenate", "cuda",
+    "abs", "accelerator", "add", "allclose", "autograd", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",
+    "backends", "bool", "broadcast_to", "cat", "CheckpointError", "clamp", "clip", "concat", "concatenate", "cuda",
     "cuda_is_available", "device", "div", "double", "dtype", "empty", "empty_like", "enable_grad", "equal", "exp",
     "eye", "finfo", "flatten", "float", "float16", "float32", "float64", "from_numpy", "full", "full_like",
     "Function", "functional", "Generator", "get_array_module", "get_default_dtype", "get_num_threads", "gradcheck",
-    "GradcheckError", "half", "iinfo", "inference_mode", "int", "int16", "int32", "int64", "int8",
+    "gradgradcheck", "GradcheckError", "half", "iinfo", "inference_mode", "int", "int16", "int32", "int64", "int8",
     "is_floating_point", "is_grad_enabled", "is_tensor", "linspace", "load", "log", "log_softmax", "logsumexp",
     "long", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "nn", "no_grad",
     "numel", "ones", "ones_like", "optim", "permute", "pow", "prod", "rand", "rand_like", "randint", "randn",

@@ -6,6 +6,7 @@ For a scalar function L(x), the central difference
 
 approximates the directional derivative along e. With float64 and h ~ 1e-6 it
 is accurate to about 1e-8, so a relative error above ~1e-5 means a wrong backward.
+:func:`gradgradcheck` applies the same test to the gradient itself (``create_graph=True``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 import numpy
 
 from minigen import backend
-from minigen.tensor import Tensor, no_grad
+from minigen.autograd import grad
+from minigen.tensor import Tensor, enable_grad, no_grad
 
-__all__ = ["GradcheckError", "gradcheck"]
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
 
 class GradcheckError(AssertionError):
@@ -99,3 +101,47 @@ def gradcheck(
                 f"analytic {expected:.10g}, numeric {numeric:.10g}, relative error {error:.3g}"
             )
     return True
+
+
+def gradgradcheck(
+    fn: Callable[..., Tensor],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+    max_elements: int = 256,
+    seed: int = 0,
+) -> bool:
+    """Check the second derivatives of ``fn`` against finite differences of its first derivatives, in float64.
+
+    The first derivative, ``grad(fn(*inputs), inputs, v, create_graph=True)`` for fixed random
+    ``grad_outputs`` v, is made a function of the inputs and of v, and that function goes through
+    :func:`gradcheck`: its backward is the backward of ``fn``'s backward (``backward_graph``).
+    """
+    checked = [i for i, v in enumerate(inputs) if isinstance(v, Tensor) and v.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input has requires_grad=True")
+    rng = numpy.random.default_rng(seed + 1)
+    output = fn(*inputs)
+    outer = [backend.to_device(rng.standard_normal(inputs[i].shape), inputs[i].device) for i in checked]
+    upstream = Tensor(backend.to_device(rng.standard_normal(output.shape), output.device), requires_grad=True)
+
+    def first_derivative(*args: Any) -> Tensor:
+        """sum_i <d<fn, v>/d(input_i), u_i>: a scalar function of the inputs and v through the first gradients."""
+        *args, v = args
+        args = list(args)
+        with enable_grad():
+            for i in checked:  # the finite-difference probes arrive as plain tensors: differentiate at them
+                if not args[i].requires_grad:
+                    args[i] = Tensor(args[i].data, requires_grad=True)
+            grads = grad(fn(*args), [args[i] for i in checked], v, create_graph=True, allow_unused=True)
+            total = None
+            for g, u in zip(grads, outer):
+                if g is not None:
+                    total = (g * u).sum() if total is None else total + (g * u).sum()
+        if total is None:
+            raise GradcheckError("gradgradcheck: fn's output does not depend on any checked input")
+        return total
+
+    return gradcheck(first_derivative, *inputs, upstream, eps=eps, atol=atol, rtol=rtol,
+                     max_elements=max_elements, seed=seed)  # fmt: skip

@@ -16,6 +16,7 @@ The math methods of Tensor (``x.exp()``, ``x + y``, ...) are attached in
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import Any
 
 from minigen import backend
@@ -298,54 +299,137 @@ class Tensor:
         return self._in_place("mul_", self.data * self._value(other, "mul_"))
 
     # ------------------------------------------------------------------- autograd
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs: Any = None) -> None:  # fmt: skip
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only into ``inputs``' when they are given).
 
         ``gradient`` is the upstream gradient dL/d(self); it may be omitted for a
         one-element tensor (then dL/d(self) = 1). As in PyTorch, each function
         frees what its forward saved as soon as its backward has run, so the graph
         can be walked once; ``retain_graph=True`` keeps it for another backward.
+        ``create_graph=True`` records the backward pass itself, so that the gradients
+        can be differentiated again (it implies ``retain_graph``).
         """
-        grad = gradient
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad (no parameter led to it)")
-        if grad is None:
-            if self.numel() != 1:
-                raise RuntimeError(f"backward() without a gradient needs a one-element tensor, got shape {self.shape}")
-            grad = backend.get_array_module(self.data).ones_like(self.data)
-        else:
-            if isinstance(grad, Tensor):
-                if grad.device != self.device:
-                    raise RuntimeError(f"backward(): gradient on {grad.device} for a tensor on {self.device}")
-                grad = grad.data
-            grad = backend.as_array(grad, dtype=self.dtype, device=self.device)  # host arrays move, dtype matches
-            if tuple(grad.shape) != self.shape:
-                raise ValueError(
-                    f"backward(): gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}"
-                )
+        targets = None if inputs is None else _as_tensors(inputs, "backward(inputs=...)")
+        root_grad = _root_gradient(self, gradient, create_graph, "backward()")
+        backpropagate([self], [root_grad], retain_graph, create_graph, targets, accumulate=True)
 
-        grads = {id(self): grad}  # dL/d(node) for nodes not yet processed
-        # A leaf's .grad must own writable memory. An array a backward made afresh can be kept as it is; one
-        # that is a view (a broadcast is read-only), the caller's own, or already handed to a leaf is copied.
-        handed_out = {id(grad)}
-        for node in reversed(self._topological_order()):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (on a leaf only, as in torch) and return self."""
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach() to cut it from the graph")
+        if requires_grad and self.dtype.kind != "f":
+            raise RuntimeError(f"requires_grad_: only floating-point tensors can require gradients, got {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+def _as_tensors(values: Any, what: str) -> list[Tensor]:
+    """One Tensor or a sequence of them, as a list; anything else is a one-line error naming ``what``."""
+    values = [values] if isinstance(values, Tensor) else list(values)
+    for value in values:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{what}: expected Tensors, got a {type(value).__name__}")
+    return values
+
+
+def _root_gradient(output: Tensor, gradient: Any, create_graph: bool, what: str) -> Any:
+    """dL/d(output) to start from: ones for a one-element output, else ``gradient`` checked against its shape.
+
+    An array for a plain backward; a Tensor when the backward is recorded (it may itself require grad).
+    """
+    xp = backend.get_array_module(output.data)
+    if gradient is None:
+        if output.numel() != 1:
+            raise RuntimeError(f"{what} without a gradient needs a one-element tensor, got shape {output.shape}")
+        return Tensor(xp.ones_like(output.data)) if create_graph else xp.ones_like(output.data)
+    if isinstance(gradient, Tensor):
+        if gradient.device != output.device:
+            raise RuntimeError(f"{what}: gradient on {gradient.device} for a tensor on {output.device}")
+        if tuple(gradient.shape) != output.shape:
+            raise ValueError(f"{what}: gradient of shape {gradient.shape} for a tensor of shape {output.shape}")
+        if create_graph:
+            return gradient if gradient.dtype == output.dtype else gradient.to(output.dtype)
+        gradient = gradient.data
+    array = backend.as_array(gradient, dtype=output.dtype, device=output.device)  # host arrays move, dtype matches
+    if tuple(array.shape) != output.shape:
+        raise ValueError(f"{what}: gradient of shape {tuple(array.shape)} for a tensor of shape {output.shape}")
+    return Tensor(array) if create_graph else array
+
+
+def topological_order(roots: list[Tensor]) -> list[Tensor]:
+    """Every tensor that leads to ``roots`` and needs a gradient, inputs before outputs.
+
+    Iterative depth-first search, so a 10,000-deep chain needs no recursion.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._creator is not None and node._creator.released:  # its links to its inputs are gone too
+            raise node._creator.freed_error()
+        if node._creator is not None:
+            for parent in node._creator.inputs:
+                if parent is not None and parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def backpropagate(roots: list[Tensor], root_grads: list[Any], retain_graph: bool | None, create_graph: bool,
+                  targets: list[Tensor] | None, accumulate: bool) -> dict[int, Any]:  # fmt: skip
+    """The chain rule over the graph behind ``roots``, outputs first: each function's backward turns
+    dL/d(output) into dL/d(inputs), and the gradients reaching a tensor from several uses are added.
+
+    With ``targets``, only the functions on a path to one of them run; their gradients are returned
+    by id (and, with ``accumulate``, added to their ``.grad``). Without, every leaf's ``.grad`` gets its
+    gradient. With ``create_graph`` the gradients are Tensors and each function's ``backward_graph``
+    computes them with differentiable ops, so the whole walk is itself a graph.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    order = topological_order(roots)
+    reaches = None  # ids of the tensors from which a target can be reached (None: every tensor counts)
+    if targets is not None:
+        target_ids = {id(t) for t in targets}
+        reaches = set(target_ids)
+        for node in order:  # inputs come first, so each parent is decided before its children
+            if node._creator is not None and any(p is not None and id(p) in reaches for p in node._creator.inputs):
+                reaches.add(id(node))
+    grads: dict[int, Any] = {}  # dL/d(node) for nodes not yet processed
+    for root, root_grad in zip(roots, root_grads):
+        grads[id(root)] = grads[id(root)] + root_grad if id(root) in grads else root_grad
+    found: dict[int, Any] = {}
+    # A leaf's .grad must own writable memory. An array a backward made afresh can be kept as it is; one
+    # that is a view (a broadcast is read-only), the caller's own, or already handed to a leaf is copied.
+    handed_out = {id(g) for g in root_grads}
+    with enable_grad() if create_graph else no_grad():
+        for node in reversed(order):
             node_grad = grads.pop(id(node), None)
-            if node_grad is None:  # every path from here to self had a None gradient
-                continue
+            if node_grad is None or (reaches is not None and id(node) not in reaches):
+                continue  # every path from here to the roots had a None gradient, or no target lies behind
+            if targets is not None and id(node) in target_ids:
+                found[id(node)] = node_grad
             creator = node._creator
-            if creator is None:  # a leaf: accumulate, as PyTorch does
-                fresh = backend.get_array_module(node.data).asarray(node_grad, dtype=node.dtype)
-                if node.grad is not None:
-                    node.grad = Tensor(node.grad.data + fresh)
-                    continue
-                if fresh is node_grad and (getattr(fresh, "base", None) is not None or id(fresh) in handed_out):
-                    fresh = fresh.copy()
-                handed_out.add(id(fresh))
-                node.grad = Tensor(fresh)
+            if creator is None:
+                if accumulate and (targets is None or id(node) in target_ids):
+                    _accumulate(node, node_grad, handed_out, create_graph)
                 continue
-            creator.check_versions(node)
-            input_grads = creator.backward(node_grad)
+            creator.check_versions(node, every_input=create_graph)
             parents = creator.inputs
+            wants = creator.wants_grad
+            if reaches is not None:  # skip the gradients no target needs (they may cost a whole product)
+                creator.wants_grad = tuple(w and p is not None and id(p) in reaches for w, p in zip(wants, parents))
+            input_grads = creator.backward_graph(node_grad) if create_graph else creator.backward(node_grad)
+            creator.wants_grad = wants
             if not retain_graph:
                 creator.release()
             if not isinstance(input_grads, tuple):
@@ -355,29 +439,23 @@ class Tensor:
                     continue
                 key = id(parent)
                 grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+    return found
 
-    def _topological_order(self) -> list[Tensor]:
-        """Every tensor that leads to self and needs a gradient, inputs before outputs.
 
-        Iterative depth-first search, so a 10,000-deep chain needs no recursion.
-        """
-        order: list[Tensor] = []
-        visited: set[int] = set()
-        stack: list[tuple[Tensor, bool]] = [(self, False)]
-        while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            if node._creator is not None:
-                for parent in node._creator.inputs:
-                    if parent is not None and parent.requires_grad and id(parent) not in visited:
-                        stack.append((parent, False))
-        return order
+def _accumulate(leaf: Tensor, grad: Any, handed_out: set[int], create_graph: bool) -> None:
+    """Add ``grad`` to ``leaf.grad`` (a new tensor; with ``create_graph``, part of the recorded graph)."""
+    if create_graph:
+        grad = grad if grad.dtype == leaf.dtype else grad.to(leaf.dtype)
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        return
+    fresh = backend.get_array_module(leaf.data).asarray(grad, dtype=leaf.dtype)
+    if leaf.grad is not None:
+        leaf.grad = Tensor(leaf.grad.data + fresh)
+        return
+    if fresh is grad and (getattr(fresh, "base", None) is not None or id(fresh) in handed_out):
+        fresh = fresh.copy()
+    handed_out.add(id(fresh))
+    leaf.grad = Tensor(fresh)
 
 
 class Function:
@@ -388,7 +466,9 @@ class Function:
     * ``forward(*arrays) -> array``: compute the output with ``self.xp``
       (numpy or cupy) and save what backward needs on ``self``;
     * ``backward(grad_output) -> grad_input or tuple of them``: the chain rule,
-      one entry per input (None where no gradient flows).
+      one entry per input (None where no gradient flows), on arrays;
+    * ``backward_graph(grad_output)``: the same chain rule on Tensors, with differentiable
+      ops, so that ``create_graph=True`` records it (gradients of gradients).
 
     Options such as an axis go to the constructor: ``Sum(axis=1)(x)``.
     """
@@ -486,14 +566,14 @@ class Function:
         self.__dict__.clear()
         self.released = True
 
-    def check_versions(self, output: Tensor) -> None:
-        """Refuse to run backward when a saved input (or the output, which some save) changed in place since forward."""
+    def check_versions(self, output: Tensor, every_input: bool = False) -> None:
+        """Refuse to run backward when a saved input (or the output, which some save) changed in place since forward.
+
+        ``every_input``: check the inputs even of a function that saves none (its ``backward_graph`` reads them).
+        """
         if self.released:
-            raise RuntimeError(
-                f"backward: {self.name}'s saved values were freed by an earlier backward() through this graph; "
-                "pass retain_graph=True to the first backward() to walk the graph again, or compute the loss again"
-            )
-        pairs = zip(self.inputs, self.input_versions) if self.saves_inputs else ()
+            raise self.freed_error()
+        pairs = zip(self.inputs, self.input_versions) if self.saves_inputs or every_input else ()
         changed = [(f"input {i}", t, version) for i, (t, version) in enumerate(pairs)
                    if t is not None and t._version != version]  # fmt: skip
         if output._version != self.output_version:
@@ -506,6 +586,12 @@ class Function:
                 "wrong; call backward() before optimizer.step() or any in-place change, or compute the loss again"
             )
 
+    def freed_error(self) -> RuntimeError:
+        return RuntimeError(
+            f"backward: {self.name}'s saved values were freed by an earlier backward() through this graph; "
+            "pass retain_graph=True to the first backward() to walk the graph again, or compute the loss again"
+        )
+
     def input_needs_grad(self, index: int) -> bool:
         """True when input ``index`` is a Tensor that wants a gradient (backward may skip the others; forward,
         which may ask too, need not save what only their gradients use). False for all under ``no_grad``."""
@@ -516,6 +602,40 @@ class Function:
 
     def backward(self, grad_output: Any) -> Any:
         raise NotImplementedError(f"{self.name} is not differentiable")
+
+    def backward_graph(self, grad_output: Tensor) -> Any:
+        """``backward``'s chain rule written with differentiable ops on Tensors (the inputs are ``self.inputs``),
+        used by ``backward(create_graph=True)``: the gradients it returns are graphs, to be differentiated again."""
+        raise NotImplementedError(
+            f"{self.name}: its gradient cannot be differentiated again yet (create_graph=True); "
+            "compute without create_graph, or build the loss from ops that support it"
+        )
+
+
+class Adjoint(Function):
+    """g -> ``op``'s backward of g, recorded: the backward of a *linear* op y = A x (average pooling,
+    interpolation, fold), which is g -> A^T g whatever x is. Its own gradient is A again: ``op``'s forward.
+    A linear op's ``backward_graph`` is ``Adjoint(self)(grad)``."""
+
+    saves_inputs = False
+
+    def __init__(self, op: Function) -> None:
+        self.op = copy.copy(op)  # op frees its state once its backward has run; the copy keeps the settings
+
+    def forward(self, grad: Any) -> Any:
+        self.op.xp = self.xp
+        return self.op.backward(grad)
+
+    def backward(self, grad: Any) -> Any:
+        return copy.copy(self.op).forward(grad)
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return copy.copy(self.op)(grad)
+
+
+def linear_backward_graph(op: Function, grad: Tensor) -> Tensor:
+    """``backward_graph`` of a linear op: its backward, recorded as an :class:`Adjoint`."""
+    return Adjoint(op)(grad)
 
 
 class ToDevice(Function):
@@ -533,6 +653,9 @@ class ToDevice(Function):
 
     def backward(self, grad_output: Any) -> Any:
         return backend.to_device(grad_output, self.source)
+
+    def backward_graph(self, grad_output: Tensor) -> Tensor:
+        return ToDevice(self.source)(grad_output)
 
 
 class Copy(Function):
@@ -559,6 +682,9 @@ class Copy(Function):
 
     def backward(self, grad: Any) -> Any:
         return grad.astype(self.input_dtype, copy=False)
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return grad if grad.dtype == self.input_dtype else Copy(self.input_dtype)(grad)
 
 
 def _as_dtype(value: Any) -> Any:

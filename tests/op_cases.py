@@ -20,6 +20,7 @@ import numpy as np
 from minigen import backend
 from minigen import functional as F
 from minigen.nn.activation import LogSoftmax, Softmax
+from minigen.ops.indexing import IndexAdd
 
 
 # ---------------------------------------------------------------- input generators
@@ -213,6 +214,9 @@ case(
     (3, 4),
 )
 case("getitem host numpy index", lambda x: x[ROW_INDEX], lambda x: x[ROW_INDEX], (3, 4))
+# GetItem's backward as an op (recorded by create_graph=True): rows added at repeated indices
+case("index_add repeated rows", lambda x: IndexAdd(on(x, ROW_INDEX), (3, 4), x.dtype)(x),
+     lambda x: _torch().zeros(3, 4, dtype=x.dtype).index_add(0, _torch().as_tensor(ROW_INDEX), x), (6, 4))  # fmt: skip
 case("getitem boolean mask", lambda x: x[on(x, MASK)], lambda x: x[_torch().as_tensor(MASK)], (3, 4))
 case("getitem mask from tensor", lambda x: x[x > 0], lambda x: x[x > 0], Of((3, 4), away_from_zero))
 case("getitem transposed", lambda x: x[on(x, [1, 1])], lambda x: x[[1, 1]], T((3, 4)))

@@ -92,10 +92,12 @@ def test_train_refuses_a_bad_option_in_one_line(tmp_path, capsys, args, fragment
 
 @pytest.mark.parametrize(
     "model, option, users",
-    [("gan", ["--likelihood", "gaussian"], "vae, conv-vae"), ("dcgan", ["--beta", "4"], "vae, conv-vae"),
-     ("gan", ["--beta", "1"], "vae, conv-vae"), ("cnn-mse", ["--likelihood", "bernoulli"], "vae, conv-vae"),
-     ("vae", ["--label-smoothing", "0.1"], "gan, dcgan"), ("conv-vae", ["--label-smoothing", "0"], "gan, dcgan"),
-     ("cnn-mse", ["--label-smoothing", "0.1"], "gan, dcgan")],
+    [("gan", ["--likelihood", "gaussian"], "vae, cvae, conv-vae"), ("dcgan", ["--beta", "4"], "vae, cvae, conv-vae"),
+     ("gan", ["--beta", "1"], "vae, cvae, conv-vae"), ("cnn-mse", ["--likelihood", "bernoulli"], "vae, cvae, conv-vae"),
+     ("vae", ["--label-smoothing", "0.1"], "gan, cgan, dcgan"),
+     ("conv-vae", ["--label-smoothing", "0"], "gan, cgan, dcgan"),
+     ("cnn-mse", ["--label-smoothing", "0.1"], "gan, cgan, dcgan"), ("wgan-gp", ["--beta", "2"], "vae, cvae, conv-vae"),
+     ("dcgan", ["--n-critic", "3"], "wgan-gp"), ("vae", ["--gp-weight", "1"], "wgan-gp")],
 )  # fmt: skip
 def test_an_option_the_model_does_not_use_is_refused(tmp_path, capsys, model, option, users):
     status, _, err = run_main(["train", model, *TINY, "--out", str(tmp_path / "run"), *option], capsys)
@@ -104,7 +106,7 @@ def test_an_option_the_model_does_not_use_is_refused(tmp_path, capsys, model, op
 
 
 def test_the_python_api_refuses_an_unused_option_too(tmp_path):
-    with pytest.raises(ConfigError, match="only vae, conv-vae use it, not gan") as caught:
+    with pytest.raises(ConfigError, match="only vae, cvae, conv-vae use it, not gan") as caught:
         Trainer(TrainConfig(model="gan", beta=2.0, out=str(tmp_path)))
     assert caught.value.option == "beta"
     resolved = TrainConfig(model="gan").resolved()

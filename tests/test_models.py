@@ -12,24 +12,38 @@ import pytest
 import minigen
 from minigen import optim
 from minigen.data import load_dataset
-from minigen.models import DCGAN, MLPGAN, MLPVAE, MODELS, CNNGenerator, ConvVAE, ModelSpec, build_model
+from minigen.models import (
+    CGAN,
+    CVAE,
+    DCGAN,
+    MLPGAN,
+    MLPVAE,
+    MODELS,
+    WGANGP,
+    CNNGenerator,
+    ConvVAE,
+    ModelSpec,
+    build_model,
+)
 from minigen.models.registry import model_table, models_using
 from minigen.ops import losses
 
 SHAPES = [(1, 28, 28), (1, 32, 32), (3, 32, 32)]
 
 
-# DCGAN is defined for 32x32 images only (its refusal of 28x28 is tested below); the others take all three
-CASES = [(name, shape) for name in MODELS for shape in SHAPES if name != "dcgan" or shape[1:] == (32, 32)]
+# DCGAN and WGAN-GP are defined for 32x32 images only (DCGAN's refusal of 28x28 is tested below); the others take all
+CASES = [(name, shape) for name in MODELS for shape in SHAPES if not MODELS[name].image_size or shape[1:] == (32, 32)]
 
 
 # ----------------------------------------------------------------------------- registry
 def test_registry_names_and_kinds():
-    assert list(MODELS) == ["gan", "dcgan", "vae", "conv-vae", "cnn-mse"]
+    assert list(MODELS) == ["gan", "cgan", "dcgan", "wgan-gp", "vae", "cvae", "conv-vae", "cnn-mse"]
     kinds = {name: spec.kind for name, spec in MODELS.items()}
-    assert kinds == {"gan": "gan", "dcgan": "gan", "vae": "vae", "conv-vae": "vae", "cnn-mse": "regression"}
+    assert kinds == {"gan": "gan", "cgan": "gan", "dcgan": "gan", "wgan-gp": "wgan-gp", "vae": "vae", "cvae": "vae",
+                     "conv-vae": "vae", "cnn-mse": "regression"}  # fmt: skip
     classes = {name: spec.cls for name, spec in MODELS.items()}
-    assert classes == {"gan": MLPGAN, "dcgan": DCGAN, "vae": MLPVAE, "conv-vae": ConvVAE, "cnn-mse": CNNGenerator}
+    assert classes == {"gan": MLPGAN, "cgan": CGAN, "dcgan": DCGAN, "wgan-gp": WGANGP, "vae": MLPVAE, "cvae": CVAE,
+                       "conv-vae": ConvVAE, "cnn-mse": CNNGenerator}  # fmt: skip
     for name, spec in MODELS.items():
         assert spec.name == name and spec.kind == spec.cls.kind and spec.data_range == spec.cls.data_range
         assert spec.data_range == ((0.0, 1.0) if spec.kind == "vae" else (-1.0, 1.0))
@@ -40,14 +54,17 @@ def test_registry_recipes_and_options():
     defaults = {name: spec.defaults() for name, spec in MODELS.items()}
     assert defaults == {
         "gan": {"epochs": 40, "batch_size": 64, "lr": 1e-3, "label_smoothing": 0.1},
+        "cgan": MODELS["cgan"].defaults(),  # its measured recipe: tests/test_conditional.py
         "dcgan": {"epochs": 3, "batch_size": 64, "lr": 2e-4, "label_smoothing": 0.0},
+        "wgan-gp": {"epochs": 10, "batch_size": 64, "lr": 1e-4, "gp_weight": 10.0, "n_critic": 5},
         "vae": {"epochs": 20, "batch_size": 32, "lr": 1e-3, "beta": 1.0, "likelihood": "bernoulli"},
+        "cvae": {"epochs": 20, "batch_size": 32, "lr": 1e-3, "beta": 1.0, "likelihood": "bernoulli"},
         "conv-vae": {"epochs": 10, "batch_size": 64, "lr": 1e-3, "beta": 1.0, "likelihood": "bernoulli"},
         "cnn-mse": {"epochs": 3, "batch_size": 64, "lr": 1e-3},
     }
-    assert models_using("beta") == models_using("likelihood") == ["vae", "conv-vae"]
-    assert models_using("label_smoothing") == ["gan", "dcgan"]
-    assert [name for name, spec in MODELS.items() if spec.image_size] == ["dcgan"]
+    assert models_using("beta") == models_using("likelihood") == ["vae", "cvae", "conv-vae"]
+    assert models_using("label_smoothing") == ["gan", "cgan", "dcgan"]
+    assert [name for name, spec in MODELS.items() if spec.image_size] == ["dcgan", "wgan-gp"]
     with pytest.raises(ValueError, match="not options of kind 'vae'"):
         ModelSpec("bad", MLPVAE, "a VAE given a GAN's option", 1, 1, 1e-3, options={"label_smoothing": 0.1})
 
@@ -100,17 +117,18 @@ def test_output_shapes_and_dtype(name, shape):
     assert all(p.dtype == np.float32 for p in model.parameters())
     z = minigen.randn(n, model.latent_dim)
     x = minigen.rand(n, *shape)
-    if model.kind == "gan":
-        images = model.generator(z)
-        logits = model.discriminator(images)
+    condition = (minigen.tensor([0, 4, 9]),) if model.conditional else ()  # cgan, cvae: the labels too
+    if model.kind in ("gan", "wgan-gp"):
+        images = model.generator(z, *condition)
+        logits = model.discriminator(images, *condition)
         assert images.shape == (n, *shape) and logits.shape == (n, 1)
         assert images.dtype == np.float32 and logits.dtype == np.float32
     elif model.kind == "vae":
-        logits, mu, logvar = model(x)
+        logits, mu, logvar = model(x, None, *condition)
         assert logits.shape == (n, *shape) and mu.shape == logvar.shape == (n, model.latent_dim)
-        assert model.decode(z).shape == (n, *shape) and logits.dtype == np.float32
+        assert model.decode(z, *condition).shape == (n, *shape) and logits.dtype == np.float32
         if shape[0] == 1:  # a channel-less batch, as the data loader gives for MNIST, is accepted
-            assert model.encode(x.reshape(n, *shape[1:]))[0].shape == (n, model.latent_dim)
+            assert model.encode(x.reshape(n, *shape[1:]), *condition)[0].shape == (n, model.latent_dim)
     else:
         images = model(z)
         assert images.shape == (n, *shape) and images.dtype == np.float32
@@ -380,7 +398,7 @@ def test_gan_forward_backward_on_device(name, device):
 @pytest.mark.parametrize("name", list(MODELS))
 def test_sample_range_and_no_graph(name, device):
     minigen.manual_seed(0)
-    shape = (3, 32, 32) if name == "dcgan" else (1, 28, 28)
+    shape = (3, 32, 32) if MODELS[name].image_size else (1, 28, 28)
     model = build_model(name, shape).to(device)
     images = model.sample(5)
     low, high = model.data_range
@@ -393,7 +411,7 @@ def test_sample_range_and_no_graph(name, device):
 @pytest.mark.parametrize("name", list(MODELS))
 def test_sampling_in_blocks_gives_the_images_of_one_batch(name):
     """In eval mode, drawing 10 images 3 at a time gives the 10 images of one batch (same z, same network)."""
-    shape = (1, 32, 32) if name == "dcgan" else (1, 28, 28)
+    shape = (1, 32, 32) if MODELS[name].image_size else (1, 28, 28)
     minigen.manual_seed(0)
     model = build_model(name, shape).eval()
     minigen.manual_seed(1)

@@ -74,8 +74,8 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_is_exact(tmp_path, straight_runs):
     trainer = make_trainer(tmp_path)
     train_step = trainer.task.train_step
 
-    def step_then_ctrl_c(x):
-        losses = train_step(x)
+    def step_then_ctrl_c(x, labels=None):
+        losses = train_step(x, labels)
         if trainer.step == 5:  # 6th step of the run, 2nd of epoch 2: Ctrl-C while it runs
             os.kill(os.getpid(), signal.SIGINT)
         return losses
@@ -92,8 +92,8 @@ def test_non_finite_loss_stops_naming_step_and_loss(tmp_path):
     trainer = make_trainer(tmp_path, epochs=3)
     train_step = trainer.task.train_step
 
-    def poisoned(x):
-        losses = train_step(x)
+    def poisoned(x, labels=None):
+        losses = train_step(x, labels)
         if trainer.step == 5:  # the 6th step returns a NaN KL
             losses["kl"] = losses["kl"] * float("nan")
         return losses

@@ -94,6 +94,10 @@ def add_commands(commands: Any) -> dict[str, Any]:
                        f"(default {kind_default['likelihood']})")
     train.add_argument("--label-smoothing", type=float, help=f"{users('label_smoothing')}: real label 1 - S for "
                        f"the discriminator (0.1 gives 0.9; default {default('label_smoothing')})")
+    train.add_argument("--gp-weight", type=float, help=f"{users('gp_weight')}: weight lambda of the gradient "
+                       f"penalty (default {kind_default['gp_weight']:g})")
+    train.add_argument("--n-critic", type=int, help=f"{users('n_critic')}: critic steps per generator step "
+                       f"(default {kind_default['n_critic']})")
     train.add_argument("--latent-dim", type=int, help="size of z (model default)")
     train.add_argument("--log-every", type=int, help="steps between two loss transfers (default 10)")
     train.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard (needs tensorboardX)")
@@ -104,7 +108,11 @@ def add_commands(commands: Any) -> dict[str, Any]:
 
     sample = commands.add_parser("sample", help="draw a grid of new images from a checkpoint")
     sample.add_argument("checkpoint", help="a checkpoint.npz written by minigen train")
-    sample.add_argument("--n", type=int, default=64, help=f"number of images, 1 to {MAX_SAMPLES} (default 64)")
+    sample.add_argument("--n", type=int, help=f"number of images, 1 to {MAX_SAMPLES} (default 64; with --labels, "
+                        "images per class, default 10)")
+    sample.add_argument("--label", type=int, help="a conditional model (cgan, cvae): draw every image of class K")
+    sample.add_argument("--labels", help="a conditional model: a row per class, e.g. 0-9 or 1,4,7; the images of "
+                        "one column share their z (the same style, each digit)")
     sample.add_argument("--out", default="grid.png", help="PNG file to write (default grid.png)")
     sample.add_argument("--force", action="store_true", help="replace --out if it exists")
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
@@ -147,8 +155,21 @@ def _train(args: argparse.Namespace) -> int:
 def _check_sample_args(args: argparse.Namespace) -> str | None:
     """What is wrong with ``sample``'s arguments (a one-line message), or None."""
     checkpoint = Path(args.checkpoint)
-    if not 1 <= args.n <= MAX_SAMPLES:
-        return f"--n: {args.n} (expected an int from 1 to {MAX_SAMPLES})"
+    if args.label is not None and args.labels is not None:
+        return f"--label: {args.label} (give --label or --labels, not both)"
+    classes = 1
+    if args.labels is not None:
+        args.classes = _parse_labels(args.labels)
+        if args.classes is None:
+            return f"--labels: {args.labels!r} (expected a range such as 0-9 or a list such as 1,4,7 of ints >= 0)"
+        classes = len(args.classes)
+    if args.label is not None and args.label < 0:
+        return f"--label: {args.label} (expected an int >= 0)"
+    if args.n is None:
+        args.n = 64 if args.labels is None else 10
+    if not 1 <= args.n * classes <= MAX_SAMPLES:
+        per_class = f" x {classes} classes" if classes > 1 else ""
+        return f"--n: {args.n}{per_class} (expected from 1 to {MAX_SAMPLES} images in all)"
     if seed_problem(args.seed):
         return seed_problem(args.seed)
     if checkpoint.is_dir():
@@ -160,6 +181,8 @@ def _check_sample_args(args: argparse.Namespace) -> str | None:
 
 
 def _sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
     import minigen
     from minigen import backend
     from minigen.train import ConfigError, image_shape_for, load_checkpoint, model_from_checkpoint, save_image_grid
@@ -182,17 +205,49 @@ def _sample(args: argparse.Namespace) -> int:
         prefix = f"cannot read checkpoint {args.checkpoint}: "
         reason = "cannot read it: " + reason[len(prefix) :] if reason.startswith(prefix) else reason
         return fail(f"checkpoint: {args.checkpoint} ({reason})")
+    given = args.label if args.labels is None else args.labels
+    if given is not None:
+        asked = [args.label] if args.labels is None else args.classes
+        if not model.conditional:
+            return fail(f"--label{'s' if args.labels else ''}: {given} ({config.model} is not conditional; "
+                        f"cgan and cvae take labels)")  # fmt: skip
+        if max(asked) >= model.num_classes:
+            return fail(f"--label{'s' if args.labels else ''}: {given} ({config.model} knows classes 0 to "
+                        f"{model.num_classes - 1})")  # fmt: skip
     model.eval()
     minigen.manual_seed(args.seed)
-    images = model.sample(args.n).numpy()
+    columns = None
+    if args.labels is not None:  # a row per class; column j keeps z_j in every row
+        columns = args.n
+        z = minigen.randn(args.n, model.latent_dim, device=args.device).numpy()
+        with minigen.no_grad():
+            codes = minigen.tensor(np.tile(z, (len(args.classes), 1)), device=args.device)
+            labels = minigen.tensor(np.repeat(args.classes, args.n), device=args.device)
+            images = model.generate(codes, labels).numpy()
+    else:
+        labels = None if args.label is None else [args.label] * args.n
+        images = model.sample(args.n, labels=labels).numpy()
     done = f"epoch {state['epoch']}" + (f", step {state['step']}" if "step" in state else "")
     title = f"{config.model}, {config.dataset}, {done}"
     try:
-        save_image_grid(images, args.out, model.data_range, title=title)
+        save_image_grid(images, args.out, model.data_range, title=title, nrow=columns)
     except OSError as error:
         return fail(f"--out: {args.out} (cannot write it: {error.strerror or error})", status=EXIT_FAILED)
     print(f"wrote {len(images)} samples from {args.checkpoint} ({title}) to {args.out}, a PNG grid")
     return 0
+
+
+def _parse_labels(text: str) -> list[int] | None:
+    """``"0-9"`` -> [0, ..., 9], ``"1,4,7"`` -> [1, 4, 7]; None when ``text`` is neither."""
+    try:
+        if "-" in text:
+            low, high = (int(part) for part in text.split("-"))
+            labels = list(range(low, high + 1))
+        else:
+            labels = [int(part) for part in text.split(",")]
+    except ValueError:
+        return None
+    return labels if labels and min(labels) >= 0 else None
 
 
 def _version(package: str) -> str | None:

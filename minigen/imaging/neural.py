@@ -69,6 +69,12 @@ class GramMatrix(Function):
         symmetric = (grad + grad.transpose(0, 2, 1)) * self.scale  # (dL/dG + dL/dG^T) / (C H W)
         return (self.rows @ symmetric).reshape(n, h, w, c).transpose(0, 3, 1, 2)  # dL/dF, channels-last again
 
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        n, c, h, w = self.shape
+        rows = self.inputs[0].permute(0, 2, 3, 1).reshape(n, h * w, c)
+        symmetric = (grad + grad.transpose(1, 2)) * self.scale
+        return (rows @ symmetric).reshape(n, h, w, c).permute(0, 3, 1, 2)
+
 
 def gram_matrix(features: Tensor) -> Tensor:
     """The Gram matrices G = F F^T / (C H W) of feature maps (N, C, H, W): (N, C, C), differentiable."""

@@ -5,7 +5,8 @@
 * :class:`AsImages` reshapes a batch to ``(N, C, H, W)``, so a model accepts
   flattened ``(N, C*H*W)`` rows and channel-less ``(N, H, W)`` MNIST batches alike.
 * :class:`GenerativeModel` gives every model ``sample(n)`` and the device and dtype
-  its parameters live on.
+  its parameters live on; a *conditional* model (``num_classes`` > 0) is also told
+  each image's class, and :class:`WithLabels` is how its networks receive it.
 * :class:`VAE` holds the parts every variational autoencoder shares
   (reparameterisation, decoding, the loss); a subclass writes ``encode`` and
   ``decode_logits``.
@@ -19,10 +20,12 @@ from typing import Any
 from minigen import nn
 from minigen.backend import get_array_module
 from minigen.ops import losses
+from minigen.ops.indexing import one_hot
+from minigen.ops.shape import concatenate
 from minigen.random import randn
 from minigen.tensor import Tensor, no_grad
 
-__all__ = ["AsImages", "GenerativeModel", "VAE", "check_image_shape"]
+__all__ = ["AsImages", "GenerativeModel", "VAE", "WithLabels", "check_image_shape"]
 
 
 def check_image_shape(image_shape: Any, model: str) -> tuple[int, int, int]:
@@ -36,6 +39,13 @@ def check_image_shape(image_shape: Any, model: str) -> tuple[int, int, int]:
             f"{model}: image_shape must be (channels, height, width), e.g. (1, 28, 28), got {image_shape!r}"
         )
     return shape  # type: ignore[return-value]
+
+
+def check_num_classes(num_classes: Any, model: str) -> int:
+    """``num_classes`` of a conditional model: a positive int, or a ValueError naming ``model``."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"{model}: num_classes must be a positive int, got {num_classes!r}")
+    return num_classes
 
 
 def check_halves_twice(image_shape: tuple[int, int, int], model: str, layers: str) -> None:
@@ -80,14 +90,35 @@ class GenerativeModel(nn.Module):
     data_range: tuple[float, float] = (-1.0, 1.0)
     image_shape: tuple[int, int, int]
     latent_dim: int
+    num_classes = 0  # > 0: a conditional model, ``generate(z, labels)`` draws an image of each label's class
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    def condition(self, labels: Any) -> tuple[Any, ...]:
+        """``(labels,)`` for a conditional model, ``()`` for another: the extra argument its networks take.
+
+        A conditional model needs labels and an unconditional one refuses them, each in one line.
+        """
+        if not self.conditional:
+            if labels is not None:
+                raise ValueError(f"{type(self).__name__} is not conditional: it takes no labels")
+            return ()
+        if labels is None:
+            raise ValueError(f"{type(self).__name__} is conditional: give the labels (ints in [0, {self.num_classes}))")
+        return (labels,)
 
     def parameter_device_dtype(self) -> tuple[str, Any]:
         """(device, dtype) of the model's parameters: where noise must be drawn."""
         parameter = next(iter(self.parameters()))
         return parameter.device, parameter.dtype
 
-    def sample(self, n: int, device: str | None = None, batch_size: int = 256) -> Tensor:
+    def sample(self, n: int, device: str | None = None, batch_size: int = 256, labels: Any = None) -> Tensor:
         """``n`` new images (n, C, H, W) from z ~ N(0, I), without building a graph.
+
+        A conditional model draws image i of class ``labels[i]`` (by default the classes in turn, i mod
+        ``num_classes``).
 
         The generator runs on ``batch_size`` codes at a time, so memory stays bounded
         whatever ``n`` (10,000 DCGAN samples need the memory of 256). BatchNorm layers
@@ -100,33 +131,72 @@ class GenerativeModel(nn.Module):
         own_device, dtype = self.parameter_device_dtype()
         with no_grad():
             z = randn(n, self.latent_dim, dtype=dtype, device=device or own_device)
+            if self.conditional and labels is None:
+                labels = Tensor(get_array_module(z.data).arange(n) % self.num_classes)
+            condition = self.condition(labels)
+            if condition and len(labels) != n:
+                raise ValueError(f"sample: {len(labels)} labels for n={n} images (expected one label per image)")
+
+            def block(start: int, stop: int) -> Tensor:
+                return self.generate(z[start:stop], *(given[start:stop] for given in condition))
+
             if n <= batch_size:
-                return self.generate(z)
-            first = self.generate(z[:batch_size]).data
+                return block(0, n)
+            first = block(0, batch_size).data
             images = get_array_module(first).empty((n, *first.shape[1:]), dtype=first.dtype)
             images[:batch_size] = first
             for start in range(batch_size, n, batch_size):  # a loop over blocks of the batch
-                images[start : start + batch_size] = self.generate(z[start : start + batch_size]).data
+                images[start : start + batch_size] = block(start, start + batch_size).data
             return Tensor(images)
 
-    def generate(self, z: Tensor) -> Tensor:
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         raise NotImplementedError
+
+
+def as_labels(labels: Any, batch: Tensor) -> Tensor:
+    """``labels`` (a Tensor, array or list) as a Tensor on ``batch``'s device, checked: one per image of the batch."""
+    labels = labels if isinstance(labels, Tensor) else Tensor(get_array_module(batch.data).asarray(labels))
+    if labels.shape != (batch.shape[0],):
+        n = batch.shape[0]
+        raise ValueError(f"labels of shape {labels.shape} for a batch of {n} images (expected ({n},))")
+    return labels
+
+
+class WithLabels(nn.Module):
+    """``net`` applied to [x flattened, one_hot(labels)]: a network told each input's class.
+
+    Concatenating the one-hot label to the generator's noise and to the discriminator's (or encoder's)
+    input is the conditioning of Mirza & Osindero (2014) and Sohn et al. (2015): for a first Linear
+    layer it adds a learned vector per class (a label embedding) to the layer's output.
+    """
+
+    def __init__(self, net: nn.Module, num_classes: int) -> None:
+        super().__init__()
+        self.net, self.num_classes = net, int(num_classes)
+
+    def forward(self, x: Tensor, labels: Any) -> Tensor:
+        codes = one_hot(as_labels(labels, x), self.num_classes).to(x.dtype)
+        return self.net(concatenate([x.reshape(x.shape[0], -1), codes], axis=1))
+
+    def extra_repr(self) -> str:
+        return f"num_classes={self.num_classes}"
 
 
 class VAE(GenerativeModel):
     """A variational autoencoder: q(z|x) = N(mu, diag(exp(logvar))), p(x|z) from the decoder.
 
     Subclasses implement ``encode(x) -> (mu, logvar)`` and ``decode_logits(z)``
-    (pre-sigmoid pixel values, shape (N, C, H, W)).
+    (pre-sigmoid pixel values, shape (N, C, H, W)); a conditional one (``num_classes`` > 0)
+    takes the labels as their second argument.
     """
 
     kind = "vae"
     data_range = (0.0, 1.0)
 
-    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+    def encode(self, x: Tensor, labels: Tensor | None = None) -> tuple[Tensor, Tensor]:
         raise NotImplementedError
 
-    def decode_logits(self, z: Tensor) -> Tensor:
+    def decode_logits(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         raise NotImplementedError
 
     def reparameterize(self, mu: Tensor, logvar: Tensor, eps: Tensor | None = None) -> Tensor:
@@ -143,19 +213,21 @@ class VAE(GenerativeModel):
             raise ValueError(f"reparameterize: eps has shape {eps.shape}, expected mu's shape {mu.shape}")
         return mu + (0.5 * logvar).exp() * eps
 
-    def decode(self, z: Tensor) -> Tensor:
-        """Pixel probabilities in [0, 1]: sigmoid(decode_logits(z))."""
-        return self.decode_logits(z).sigmoid()
+    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Pixel probabilities in [0, 1]: sigmoid(decode_logits(z)) (a conditional VAE's decoder takes labels)."""
+        return self.decode_logits(z, *self.condition(labels)).sigmoid()
 
     generate = decode
 
-    def forward(self, x: Tensor, eps: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
-        """(reconstruction logits (N, C, H, W), mu, logvar) for a batch x in [0, 1]."""
-        mu, logvar = self.encode(x)
-        return self.decode_logits(self.reparameterize(mu, logvar, eps)), mu, logvar
+    def forward(self, x: Tensor, eps: Tensor | None = None, labels: Tensor | None = None) -> tuple[Tensor, ...]:
+        """(reconstruction logits (N, C, H, W), mu, logvar) for a batch x in [0, 1] (and its labels, if conditional)."""
+        condition = self.condition(labels)
+        mu, logvar = self.encode(x, *condition)
+        return self.decode_logits(self.reparameterize(mu, logvar, eps), *condition), mu, logvar
 
     def loss(
-        self, x: Tensor, likelihood: str = "bernoulli", beta: float = 1.0, eps: Tensor | None = None
+        self, x: Tensor, likelihood: str = "bernoulli", beta: float = 1.0, eps: Tensor | None = None,
+        labels: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
         """(total, reconstruction, kl), each averaged over the images of the batch.
 
@@ -168,9 +240,9 @@ class VAE(GenerativeModel):
           Gaussian's -log p(x|z) up to a constant, times 2).
         * kl: KL(N(mu, sigma^2) || N(0, I)) summed over the latent dimensions.
 
-        ``eps`` fixes the reparameterisation noise (see :meth:`reparameterize`).
+        ``eps`` fixes the reparameterisation noise (see :meth:`reparameterize`); ``labels``: a conditional VAE's.
         """
-        logits, mu, logvar = self(x, eps)
+        logits, mu, logvar = self(x, eps, labels)
         target = x.reshape(*logits.shape)
         n = logits.shape[0]
         if likelihood == "bernoulli":

@@ -45,14 +45,17 @@ class DCGAN(GenerativeModel):
     ``model.generator(z)``: (N, latent_dim) -> images (N, C, S, S) in [-1, 1].
     ``model.discriminator(x)``: images (N, C, S, S) (or (N, S, S) when C = 1) -> logits (N, 1).
     ``features``: the width f of the layers (64 in the paper); the stride-2 blocks have
-    f, 2f, 4f (and 8f at 64x64) channels.
+    f, 2f, 4f (and 8f at 64x64) channels. ``critic=True`` leaves BatchNorm out of the
+    discriminator (its convolutions keep their biases instead): a WGAN-GP critic, whose
+    gradient penalty is per image, which batch statistics would mix (see ``wgan_gp.py``).
     """
 
     kind = "gan"
     data_range = (-1.0, 1.0)
 
     def __init__(
-        self, image_shape: tuple[int, int, int] = (1, 32, 32), latent_dim: int = 100, features: int = 64
+        self, image_shape: tuple[int, int, int] = (1, 32, 32), latent_dim: int = 100, features: int = 64,
+        critic: bool = False,
     ) -> None:
         super().__init__()
         self.image_shape = check_image_shape(image_shape, "DCGAN")
@@ -73,6 +76,8 @@ class DCGAN(GenerativeModel):
             ]
 
         def down(fan_in: int, fan_out: int) -> list[nn.Module]:
+            if critic:
+                return [nn.Conv2d(fan_in, fan_out, 4, 2, 1), nn.LeakyReLU(0.2)]
             return [nn.Conv2d(fan_in, fan_out, 4, 2, 1, bias=False), nn.BatchNorm2d(fan_out), nn.LeakyReLU(0.2)]
 
         widths = [f * 2**i for i in range(height.bit_length() - 3)]  # f, 2f, 4f (, 8f): 4x4 -> S/2 x S/2

@@ -17,18 +17,27 @@ and label smoothing 0.1 (its spec in ``minigen.models.MODELS``): dropout and
 smoothing keep D from overpowering G. In a short run the learning rate is what
 decides between varied digits and mode collapse (one image for every z); the
 recipes compared are in bench/README.md.
+
+``num_classes`` > 0 makes it a conditional GAN, ``cgan``: ``generator(z, labels)`` and
+``discriminator(x, labels)``, and D judges whether x is a real image *of that class*.
+The generator takes the one-hot label concatenated to z (Mirza & Osindero 2014,
+:class:`WithLabels`). The discriminator is a projection discriminator (Miyato & Koyama
+2018, :class:`Projection`): with the label merely concatenated to its 784 pixels
+(``projection=False``) our runs' D learned to ignore it, and so did G (bench/README.md).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from minigen import nn
+from minigen.ops.indexing import one_hot
 from minigen.tensor import Tensor
 
-from .base import AsImages, GenerativeModel, check_image_shape
+from .base import AsImages, GenerativeModel, WithLabels, as_labels, check_image_shape, check_num_classes
 
-__all__ = ["MLPGAN"]
+__all__ = ["CGAN", "MLPGAN"]
 
 
 def _activation(negative_slope: float) -> nn.Module:
@@ -40,6 +49,7 @@ class MLPGAN(GenerativeModel):
 
     ``model.generator(z)``: (N, latent_dim) -> images (N, C, H, W) in [-1, 1].
     ``model.discriminator(x)``: images (N, C, H, W), (N, H, W) or (N, C*H*W) -> logits (N, 1).
+    With ``num_classes`` > 0 both also take the labels (N,): ``generator(z, labels)``.
     """
 
     kind = "gan"
@@ -52,28 +62,73 @@ class MLPGAN(GenerativeModel):
         hidden: tuple[int, ...] = (128, 256, 512),
         negative_slope: float = 0.0,
         dropout: float = 0.3,
+        num_classes: int = 0,
+        projection: bool = True,
     ) -> None:
         super().__init__()
-        self.image_shape = check_image_shape(image_shape, "MLPGAN")
-        self.latent_dim = int(latent_dim)
-        pixels = math.prod(self.image_shape)
+        self.image_shape = check_image_shape(image_shape, type(self).__name__)
+        self.latent_dim, self.num_classes = int(latent_dim), int(num_classes)
+        pixels, labels = math.prod(self.image_shape), self.num_classes  # labels: the one-hot code's width
 
         layers: list[nn.Module] = []
-        for fan_in, fan_out in zip((self.latent_dim, *hidden), hidden):
+        for fan_in, fan_out in zip((self.latent_dim + labels, *hidden), hidden):
             layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
         layers += [nn.Linear(hidden[-1], pixels), nn.Tanh(), AsImages(self.image_shape)]
-        self.generator = nn.Sequential(*layers)
+        self.generator = self.told_labels(nn.Sequential(*layers))
 
         widths = tuple(reversed(hidden))  # 512 -> 256 -> 128
+        concatenated = labels if self.conditional and not projection else 0
         layers = [nn.Flatten()]
-        for fan_in, fan_out in zip((pixels, *widths), widths):
+        for fan_in, fan_out in zip((pixels + concatenated, *widths), widths):
             layers += [nn.Linear(fan_in, fan_out), _activation(negative_slope)]
             if dropout:
                 layers.append(nn.Dropout(dropout))
-        layers.append(nn.Linear(widths[-1], 1))
-        self.discriminator = nn.Sequential(*layers)
+        if self.conditional and projection:
+            self.discriminator = Projection(nn.Sequential(*layers), widths[-1], self.num_classes)
+        else:
+            self.discriminator = self.told_labels(nn.Sequential(*layers, nn.Linear(widths[-1], 1)))
 
-    def generate(self, z: Tensor) -> Tensor:
-        return self.generator(z)
+    def told_labels(self, net: nn.Module) -> nn.Module:
+        """``net`` itself, or for a conditional model ``net`` given [input, one-hot label]."""
+        return WithLabels(net, self.num_classes) if self.conditional else net
+
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.generator(z, *self.condition(labels))
 
     forward = generate
+
+
+class Projection(nn.Module):
+    """D(x, y) = w . phi(x) + b + e_y . phi(x): a projection discriminator (Miyato & Koyama 2018).
+
+    phi is ``features``; e_y, the class's embedding (a row of a Linear on the one-hot label), is
+    dotted with the features, so every class gets its own linear read-out of what D sees.
+    """
+
+    def __init__(self, features: nn.Module, width: int, num_classes: int) -> None:
+        super().__init__()
+        self.features, self.num_classes = features, int(num_classes)
+        self.head = nn.Linear(width, 1)
+        self.embed = nn.Linear(self.num_classes, width, bias=False)
+
+    def forward(self, x: Tensor, labels: Any) -> Tensor:
+        h = self.features(x)
+        codes = one_hot(as_labels(labels, x), self.num_classes).to(h.dtype)
+        return self.head(h) + (self.embed(codes) * h).sum(dim=1, keepdim=True)
+
+
+class CGAN(MLPGAN):
+    """The conditional MLP GAN: :class:`MLPGAN` told one of ``num_classes`` labels (10 digits by default)."""
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int, int] = (1, 28, 28),
+        latent_dim: int = 100,
+        hidden: tuple[int, ...] = (128, 256, 512),
+        negative_slope: float = 0.0,
+        dropout: float = 0.3,
+        num_classes: int = 10,
+        projection: bool = True,
+    ) -> None:
+        num_classes = check_num_classes(num_classes, "CGAN")
+        super().__init__(image_shape, latent_dim, hidden, negative_slope, dropout, num_classes, projection)

@@ -27,16 +27,19 @@ from .base import GenerativeModel
 from .cnn_generator import CNNGenerator
 from .conv_vae import ConvVAE
 from .dcgan import DCGAN
-from .mlp_gan import MLPGAN
-from .mlp_vae import MLPVAE
+from .mlp_gan import CGAN, MLPGAN
+from .mlp_vae import CVAE, MLPVAE
+from .wgan_gp import WGANGP
 
 __all__ = ["KIND_OPTIONS", "MODELS", "ModelSpec", "build_model", "get_model_spec", "model_table", "models_using"]
 
 # The options each kind of model trains with, and their defaults: a GAN's one-sided label smoothing (the real
-# label is 1 - s for the discriminator), a VAE's KL weight beta and its reconstruction likelihood.
+# label is 1 - s for the discriminator), a VAE's KL weight beta and its reconstruction likelihood, a WGAN-GP's
+# penalty weight lambda and critic steps per generator step.
 KIND_OPTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "vae": MappingProxyType({"beta": 1.0, "likelihood": "bernoulli"}),
     "gan": MappingProxyType({"label_smoothing": 0.0}),
+    "wgan-gp": MappingProxyType({"gp_weight": 10.0, "n_critic": 5}),
     "regression": MappingProxyType({}),
 })  # fmt: skip
 
@@ -118,11 +121,23 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType({spec.name: spec for spec in 
               "MLP GAN: G z(100)→128→256→512→784, D 784→512→256→128→1 (ReLU, dropout 0.3) on logits, "
               "non-saturating loss",
               epochs=40, batch_size=64, lr=1e-3, options={"label_smoothing": 0.1}),
+    ModelSpec("cgan", CGAN,
+              "conditional MLP GAN (Mirza & Osindero 2014): the gan's networks, each given the one-hot label "
+              "beside z or x; `sample --label K`",
+              epochs=40, batch_size=64, lr=1e-3, options={"label_smoothing": 0.1}),
     ModelSpec("dcgan", DCGAN,
               "DCGAN (Radford et al. 2016), 32×32 (MNIST padded, or CIFAR-10 with C=3) or 64×64; "
               "use a GPU for more epochs",
               epochs=3, batch_size=64, lr=2e-4, image_size=32),
+    ModelSpec("wgan-gp", WGANGP,
+              "WGAN-GP (Gulrajani et al. 2017): the DCGAN generator and a critic without BatchNorm, "
+              "Wasserstein loss with a gradient penalty (a second derivative); Adam betas (0, 0.9)",
+              epochs=10, batch_size=64, lr=1e-4, image_size=32),
     ModelSpec("vae", MLPVAE, "MLP VAE 784→128→256→512→(μ, log σ²), Bernoulli decoder",
+              epochs=20, batch_size=32, lr=1e-3),
+    ModelSpec("cvae", CVAE,
+              "conditional MLP VAE (Sohn et al. 2015): the vae's encoder and decoder, each given the one-hot "
+              "label; z keeps the style",
               epochs=20, batch_size=32, lr=1e-3),
     ModelSpec("conv-vae", ConvVAE, "convolutional VAE for 28×28 or 32×32 images",
               epochs=10, batch_size=64, lr=1e-3),

@@ -12,6 +12,7 @@ from minigen.ops import elementwise as _elementwise
 from minigen.ops.conv import conv2d, conv_transpose2d
 from minigen.ops.dropout import dropout, dropout2d
 from minigen.ops.fold import fold, unfold
+from minigen.ops.indexing import one_hot
 from minigen.ops.interpolate import interpolate
 from minigen.ops.linear import linear
 from minigen.ops.losses import (
@@ -29,7 +30,7 @@ from minigen.tensor import Tensor
 __all__ = [
     *_core, "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
     "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "fold", "gaussian_kl", "interpolate", "linear",
-    "max_pool2d", "mse_loss", "nll_loss", "unfold",
+    "max_pool2d", "mse_loss", "nll_loss", "one_hot", "unfold",
 ]  # fmt: skip
 
 

@@ -1,7 +1,9 @@
 """The arithmetic operators + - * / ** @ and unary minus.
 
 Binary operators broadcast as NumPy does; each backward sums its gradient back
-to the input's shape with :func:`unbroadcast`.
+to the input's shape with :func:`unbroadcast`. Where a chain rule uses only operators
+(``grad * b``, ``-grad``) the same lines serve ``backward`` on arrays and
+``backward_graph`` on Tensors (``create_graph=True``); the others have both forms side by side.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigen.ops.broadcasting import unbroadcast
+from minigen.ops.indexing import where
 from minigen.tensor import Function, Tensor
 
 
@@ -17,6 +20,11 @@ class BinaryFunction(Function):
 
     def remember_shapes(self, a: Any, b: Any) -> None:
         self.a_shape, self.b_shape = a.shape, b.shape
+
+    def operands(self) -> tuple[Tensor, Tensor]:
+        """The inputs as Tensors, for backward_graph: a constant operand (a number) wrapped from what forward saved."""
+        a, b = self.inputs
+        return (Tensor(self.a) if a is None else a), (Tensor(self.b) if b is None else b)
 
 
 class Add(BinaryFunction):
@@ -31,6 +39,8 @@ class Add(BinaryFunction):
     def backward(self, grad: Any) -> tuple[Any, Any]:
         return unbroadcast(grad, self.a_shape), unbroadcast(grad, self.b_shape)
 
+    backward_graph = backward  # unbroadcast works on Tensors too
+
 
 class Sub(BinaryFunction):
     """y = a - b. dy/da = 1, dy/db = -1."""
@@ -44,6 +54,8 @@ class Sub(BinaryFunction):
     def backward(self, grad: Any) -> tuple[Any, Any]:
         return unbroadcast(grad, self.a_shape), unbroadcast(-grad, self.b_shape)
 
+    backward_graph = backward
+
 
 class Mul(BinaryFunction):
     """y = a * b. dy/da = b, dy/db = a."""
@@ -53,8 +65,14 @@ class Mul(BinaryFunction):
         return a * b
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
-        grad_a = unbroadcast(grad * self.b, self.a.shape) if self.input_needs_grad(0) else None
-        grad_b = unbroadcast(grad * self.a, self.b.shape) if self.input_needs_grad(1) else None
+        return self.chain(grad, self.a, self.b)
+
+    def backward_graph(self, grad: Tensor) -> tuple[Any, Any]:
+        return self.chain(grad, *self.operands())
+
+    def chain(self, grad: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        grad_a = unbroadcast(grad * b, a.shape) if self.input_needs_grad(0) else None
+        grad_b = unbroadcast(grad * a, b.shape) if self.input_needs_grad(1) else None
         return grad_a, grad_b
 
 
@@ -66,9 +84,15 @@ class Div(BinaryFunction):
         return a / b
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
-        grad_a = grad / self.b
-        grad_b = unbroadcast(-grad_a * self.a / self.b, self.b.shape) if self.input_needs_grad(1) else None
-        return unbroadcast(grad_a, self.a.shape), grad_b
+        return self.chain(grad, self.a, self.b)
+
+    def backward_graph(self, grad: Tensor) -> tuple[Any, Any]:
+        return self.chain(grad, *self.operands())
+
+    def chain(self, grad: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        grad_a = grad / b
+        grad_b = unbroadcast(-grad_a * a / b, b.shape) if self.input_needs_grad(1) else None
+        return unbroadcast(grad_a, a.shape), grad_b
 
 
 class Pow(BinaryFunction):
@@ -94,6 +118,17 @@ class Pow(BinaryFunction):
             grad_b = unbroadcast(grad * xp.where(at_zero & (b >= 0), zero, self.y * log_a), b.shape)
         return grad_a, grad_b
 
+    def backward_graph(self, grad: Tensor) -> tuple[Any, Any]:
+        a, b = self.operands()
+        grad_a = grad_b = None
+        if self.input_needs_grad(0):
+            grad_a = unbroadcast(where(b.data == 0, 0.0, grad * b * a ** (b - 1)), a.shape)
+        if self.input_needs_grad(1):
+            at_zero = a.data == 0
+            log_a = where(at_zero, 0.0, where(at_zero, 1.0, a).log())  # the limit a^b log a -> 0 (b > 0)
+            grad_b = unbroadcast(where(at_zero & (b.data >= 0), 0.0, grad * a**b * log_a), b.shape)
+        return grad_a, grad_b
+
 
 class Maximum(BinaryFunction):
     """y = max(a, b) elementwise (min(a, b) with ``largest=False``). dy/da = 1 where a wins, 1/2 on a tie
@@ -116,6 +151,8 @@ class Maximum(BinaryFunction):
         grad_a = grad * self.share_a
         return unbroadcast(grad_a, self.a_shape), unbroadcast(grad - grad_a, self.b_shape)
 
+    backward_graph = backward  # the shares are constants (0, 1/2, 1): the same lines on Tensors
+
 
 class Neg(Function):
     """y = -x. dy/dx = -1."""
@@ -127,6 +164,8 @@ class Neg(Function):
 
     def backward(self, grad: Any) -> Any:
         return -grad
+
+    backward_graph = backward
 
 
 def _matmul(xp: Any, a: Any, b: Any) -> Any:
@@ -158,6 +197,21 @@ class MatMul(BinaryFunction):
             grad_a = unbroadcast(_matmul(xp, grad, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if self.input_needs_grad(1):
             grad_b = unbroadcast(_matmul(xp, xp.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
+        return grad_a, grad_b
+
+    def backward_graph(self, grad: Tensor) -> tuple[Any, Any]:
+        a, b = self.operands()
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        if b.ndim == 1:
+            grad = grad.unsqueeze(-1)
+        if a.ndim == 1:
+            grad = grad.unsqueeze(-2)
+        grad_a = grad_b = None
+        if self.input_needs_grad(0):
+            grad_a = unbroadcast(grad @ b2.transpose(-1, -2), a2.shape).reshape(a.shape)
+        if self.input_needs_grad(1):
+            grad_b = unbroadcast(a2.transpose(-1, -2) @ grad, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
 

@@ -35,6 +35,8 @@ class BroadcastTo(Function):
     def backward(self, grad: Any) -> Any:
         return unbroadcast(grad, self.input_shape)
 
+    backward_graph = backward  # unbroadcast's sum and reshape work on Tensors too
+
 
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """``x`` broadcast to ``shape`` (a read-only view, as in NumPy)."""

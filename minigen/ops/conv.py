@@ -16,6 +16,10 @@ other's gradient, and so are the two layers:
 so :func:`_correlate` (im2col + matmul) and :func:`_scatter` (matmul + col2im)
 are written once and serve both layers, forwards and backwards.
 
+Recorded for a second derivative (``backward_graph``), each gradient is itself a layer call:
+dL/dx of conv2d is conv_transpose2d(g, W) and the reverse; dL/dW of either is a conv2d whose
+"weight" is the other operand, with stride and dilation swapped (:func:`_weight_gradient_graph`).
+
 The helpers work channels-last, (N, H, W, C) (see ``windows.py`` for why). Inputs and
 outputs keep PyTorch's (N, C, H, W) shape: an output is returned as an (N, C, H, W)
 *view* of channels-last memory, so the next convolution receives its input already
@@ -166,6 +170,12 @@ class _Convolution(Function):
             raise ValueError(f"{self.name}: groups must be a positive int, got {groups!r}")
         self.groups = groups
 
+    def check_graph_groups(self) -> None:
+        if self.groups != 1:
+            raise NotImplementedError(
+                f"{self.name}: create_graph=True (a second derivative) supports groups=1 only, got groups={self.groups}"
+            )
+
     def sizes_error(self, x: Any, kernel: Pair, size: tuple[int, ...]) -> ValueError:
         return ValueError(
             f"{self.name}: output size {size} is not positive for input {tuple(x.shape)}, kernel {kernel}, "
@@ -213,6 +223,23 @@ class Conv2d(_Convolution):
             return grad_x, grad_w
         grad_b = g.reshape(-1, g.shape[-1]).sum(axis=0) if self.input_needs_grad(2) else None
         return grad_x, grad_w, grad_b
+
+    def backward_graph(self, grad: Tensor) -> tuple[Any, ...]:
+        x, weight = self.inputs[:2]
+        self.check_graph_groups()
+        grad_x = grad_w = None
+        if self.input_needs_grad(0):
+            kernel_reach = [d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel)]
+            covered = [(o - 1) * s - 2 * p + r for o, s, p, r in zip(grad.shape[2:], self.stride, self.padding,
+                                                                         kernel_reach)]  # fmt: skip
+            output_padding = tuple(n - c for n, c in zip(self.input_size, covered))
+            grad_x = conv_transpose2d(grad, weight, None, self.stride, self.padding, output_padding, 1, self.dilation)
+        if self.input_needs_grad(1):
+            grad_w = _weight_gradient_graph(x, grad, self.kernel, self.stride, self.padding, self.dilation)
+        grads = (grad_x, grad_w)
+        if len(self.inputs) == 3:
+            grads += (grad.sum(axis=(0, 2, 3)) if self.input_needs_grad(2) else None,)
+        return grads
 
 
 class ConvTranspose2d(_Convolution):
@@ -266,6 +293,31 @@ class ConvTranspose2d(_Convolution):
         if len(self.inputs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, grad.sum(axis=(0, 2, 3)) if self.input_needs_grad(2) else None
+
+    def backward_graph(self, grad: Tensor) -> tuple[Any, ...]:
+        x, weight = self.inputs[:2]
+        self.check_graph_groups()
+        grad_x = grad_w = None
+        if self.input_needs_grad(0):
+            grad_x = conv2d(grad, weight, None, self.stride, self.padding, self.dilation)
+        if self.input_needs_grad(1):  # x and g play conv2d's g and x: this layer is conv2d's input gradient
+            grad_w = _weight_gradient_graph(grad, x, self.kernel, self.stride, self.padding, self.dilation)
+        grads = (grad_x, grad_w)
+        if len(self.inputs) == 3:
+            grads += (grad.sum(axis=(0, 2, 3)) if self.input_needs_grad(2) else None,)
+        return grads
+
+
+def _weight_gradient_graph(x: Tensor, g: Tensor, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Tensor:
+    """dL/dW (O, C, kh, kw) of y = conv2d(x, W) for dL/dy = g, as a recorded conv2d:
+
+        dW[o, c, i, j] = sum over n, p, q of g[n, o, p, q] * x_padded[n, c, p*stride + i*dilation, ...]
+
+    is the correlation of x (channels as the batch) with g (batch as the channels), with stride and
+    dilation swapped; the windows that fit past the kernel's size are cut off.
+    """
+    swapped = conv2d(x.transpose(0, 1), g.transpose(0, 1), None, dilation, padding, stride)  # (C, O, >=kh, >=kw)
+    return swapped[:, :, : kernel[0], : kernel[1]].transpose(0, 1)
 
 
 def conv2d(

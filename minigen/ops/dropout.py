@@ -24,6 +24,8 @@ class Dropout(Function):
     def backward(self, grad: Any) -> Any:
         return grad * self.mask
 
+    backward_graph = backward  # the mask is a constant
+
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout, as torch.nn.functional.dropout; the identity when not ``training`` or ``p == 0``.

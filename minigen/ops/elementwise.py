@@ -1,7 +1,9 @@
 """Elementwise functions and activations: y_i = f(x_i), so dL/dx_i = f'(x_i) * dL/dy_i.
 
 Where f' is cheaper from the output (exp, tanh, sigmoid, sqrt) backward keeps
-y rather than x.
+y rather than x. ``backward_graph`` (for ``create_graph=True``) writes the same f' with
+Tensor ops on the input, so that f'' follows; where f' is piecewise constant (ReLU, abs,
+clip) the mask is a constant and one ``backward`` serves both.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class Exp(Function):
     def backward(self, grad: Any) -> Any:
         return grad * self.y
 
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return grad * self.inputs[0].exp()
+
 
 class Log(Function):
     """y = ln x. dy/dx = 1 / x."""
@@ -52,6 +57,9 @@ class Log(Function):
 
     def backward(self, grad: Any) -> Any:
         return grad / self.x
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return grad / self.inputs[0]
 
 
 class Sqrt(Function):
@@ -66,6 +74,9 @@ class Sqrt(Function):
     def backward(self, grad: Any) -> Any:
         return grad / (2 * self.y)
 
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return grad / (2 * self.inputs[0].sqrt())
+
 
 class Abs(Function):
     """y = |x|. dy/dx = sign(x) (0 at x = 0, as in PyTorch)."""
@@ -78,6 +89,8 @@ class Abs(Function):
 
     def backward(self, grad: Any) -> Any:
         return grad * self.sign
+
+    backward_graph = backward
 
 
 class Clip(Function):
@@ -100,6 +113,8 @@ class Clip(Function):
     def backward(self, grad: Any) -> Any:
         return grad * self.inside
 
+    backward_graph = backward
+
 
 class Tanh(Function):
     """y = tanh x. dy/dx = 1 - y^2."""
@@ -112,6 +127,10 @@ class Tanh(Function):
 
     def backward(self, grad: Any) -> Any:
         return grad * (1 - self.y * self.y)
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        y = self.inputs[0].tanh()
+        return grad * (1 - y * y)
 
 
 class Sigmoid(Function):
@@ -126,6 +145,10 @@ class Sigmoid(Function):
     def backward(self, grad: Any) -> Any:
         return grad * self.y * (1 - self.y)
 
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        y = self.inputs[0].sigmoid()
+        return grad * y * (1 - y)
+
 
 class ReLU(Function):
     """y = max(x, 0). dy/dx = 1 where x > 0, else 0."""
@@ -138,6 +161,8 @@ class ReLU(Function):
 
     def backward(self, grad: Any) -> Any:
         return grad * self.positive
+
+    backward_graph = backward
 
 
 class LeakyReLU(Function):
@@ -164,6 +189,9 @@ class LeakyReLU(Function):
         scale *= grad
         return scale
 
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return grad * self.scale(self.y > 0 if self.positive is None else self.positive, grad.data)
+
     def scale(self, positive: Any, like: Any) -> Any:
         """dy/dx = slope + (1 - slope) [x > 0], made by ufuncs in ``like``'s dtype and memory order (xp.where
         lays its result out in C order: on a conv's channels-last output, x * that scale ran 6x slower)."""
@@ -184,6 +212,9 @@ class Softplus(Function):
 
     def backward(self, grad: Any) -> Any:
         return grad * stable_sigmoid(self.xp, self.x)
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return grad * self.inputs[0].sigmoid()
 
 
 def exp(x: Tensor) -> Tensor:

@@ -17,7 +17,7 @@ from typing import Any
 
 from minigen.ops.shape import reshape
 from minigen.ops.windows import IntPair, Pair, col2im, output_size, pair, windows
-from minigen.tensor import Function, Tensor
+from minigen.tensor import Function, Tensor, linear_backward_graph
 
 
 def _unfold(x: Any, kernel: Pair, dilation: Pair, padding: Pair, stride: Pair) -> Any:
@@ -68,6 +68,8 @@ class Unfold(_Windows):
     def backward(self, grad: Any) -> Any:
         return _fold(grad, self.size, self.count, self.kernel, self.dilation, self.padding, self.stride)
 
+    backward_graph = linear_backward_graph
+
 
 class Fold(_Windows):
     """y = the columns of x summed onto their windows' pixels (col2im). dL/dx = unfold(g) (im2col)."""
@@ -96,6 +98,8 @@ class Fold(_Windows):
 
     def backward(self, grad: Any) -> Any:
         return _unfold(grad, self.kernel, self.dilation, self.padding, self.stride)
+
+    backward_graph = linear_backward_graph
 
 
 def unfold(

@@ -51,12 +51,40 @@ class GetItem(Function):
         return x[self.index]
 
     def backward(self, grad: Any) -> Any:
-        grad_x = self.xp.zeros(self.input_shape, dtype=self.dtype)
-        if _has_integer_array(self.index):
-            backend.scatter_add(grad_x, self.index, grad)
-        else:  # slices, integers and boolean masks pick each element at most once
-            grad_x[self.index] = grad
-        return grad_x
+        return scatter_add(grad, self.index, self.input_shape, self.dtype)
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return IndexAdd(self.index, self.input_shape, self.dtype)(grad)
+
+
+def scatter_add(grad: Any, index: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """Zeros of ``shape`` with ``grad`` added at ``[index]``; repeated indices accumulate."""
+    result = backend.get_array_module(grad).zeros(shape, dtype=dtype)
+    if _has_integer_array(index):
+        backend.scatter_add(result, index, grad)
+    else:  # slices, integers and boolean masks pick each element at most once
+        result[index] = grad
+    return result
+
+
+class IndexAdd(Function):
+    """y = zeros of ``shape`` with g added at ``[index]``: GetItem's backward as an op of its own, for
+    ``create_graph=True``. It is linear, and its adjoint is GetItem: dL/dg = dL/dy[index]."""
+
+    saves_inputs = False
+
+    def __init__(self, index: Any, shape: tuple[int, ...], dtype: Any) -> None:
+        self.index, self.shape, self.dtype = index, shape, dtype
+
+    def forward(self, grad: Any) -> Any:
+        self.index = _index_on_device(self.index, backend.device_of(grad))
+        return scatter_add(grad, self.index, self.shape, self.dtype)
+
+    def backward(self, grad: Any) -> Any:
+        return grad[self.index]
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return GetItem(self.index)(grad)
 
 
 class Where(Function):
@@ -84,6 +112,10 @@ class Where(Function):
         grad_a = self.xp.where(self.condition, grad, zero)
         return unbroadcast(grad_a, self.a_shape), unbroadcast(grad - grad_a, self.b_shape)
 
+    def backward_graph(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        grad_a = Where(self.condition)(grad, 0.0)
+        return unbroadcast(grad_a, self.a_shape), unbroadcast(grad - grad_a, self.b_shape)
+
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index] with slices, integers, and integer or boolean arrays (NumPy semantics)."""
@@ -93,3 +125,25 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a if condition else b``; ``condition`` is a boolean array or Tensor."""
     return Where(condition)(a, b)
+
+
+def one_hot(labels: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 (..., num_classes) with a 1 at each label's index, as torch.nn.functional.one_hot.
+
+    ``num_classes=-1`` takes the largest label + 1. Labels must be integers in [0, num_classes).
+    """
+    data = labels.data if isinstance(labels, Tensor) else backend.as_array(labels)
+    xp = backend.get_array_module(data)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < -1 or num_classes == 0:
+        raise ValueError(f"one_hot: num_classes={num_classes!r} (expected a positive int, or -1 to infer it)")
+    if data.size:
+        low, high = int(data.min()), int(data.max())
+        if num_classes == -1:
+            num_classes = high + 1
+        if low < 0 or high >= num_classes:
+            raise ValueError(f"one_hot: labels from {low} to {high}, expected each in [0, {num_classes})")
+    elif num_classes == -1:
+        raise ValueError("one_hot: cannot infer num_classes from empty labels; pass num_classes")
+    return Tensor((data[..., None] == xp.arange(num_classes)).astype("int64"))

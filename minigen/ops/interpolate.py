@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy
 
-from minigen.tensor import Function, Tensor
+from minigen.tensor import Function, Tensor, linear_backward_graph
 
 _MODES = ("nearest", "nearest-exact", "bilinear")
 _PYTORCH_MODES = (*_MODES, "linear", "bicubic", "trilinear", "area")
@@ -103,6 +103,8 @@ class Interpolate(Function):
         (height, width), xp = self.input_size, self.xp
         a, b = (_matrix(xp, n, *axis).astype(grad.dtype) for n, axis in zip((height, width), self.axes))
         return a.T @ (grad @ b)  # (H, OH) @ (N, C, OH, OW) @ (OW, W), broadcast over N and C
+
+    backward_graph = linear_backward_graph  # interpolation is linear in x
 
 
 def _pair_of(value: Any, name: str, kind: type, check: Any) -> tuple[Any, Any]:

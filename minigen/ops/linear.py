@@ -22,7 +22,12 @@ class Linear(Function):
         return y
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        x, weight = self.x, self.weight
+        return self.chain(grad, self.x, self.weight)
+
+    def backward_graph(self, grad: Tensor) -> tuple[Any, ...]:
+        return self.chain(grad, *self.inputs[:2])  # the same products, on Tensors: recorded, differentiable
+
+    def chain(self, grad: Any, x: Any, weight: Any) -> tuple[Any, ...]:
         grad_x = grad @ weight if self.input_needs_grad(0) else None
         grad2 = grad.reshape(-1, grad.shape[-1])  # leading axes flattened into one batch axis
         grad_w = grad2.T @ x.reshape(-1, x.shape[-1]) if self.input_needs_grad(1) else None

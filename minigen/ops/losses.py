@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigen import backend
+from minigen.ops.arithmetic import maximum
 from minigen.ops.broadcasting import unbroadcast
 from minigen.ops.elementwise import exp, stable_sigmoid
 from minigen.ops.indexing import where
@@ -129,6 +130,21 @@ class BinaryCrossEntropy(Function):
             grad_t = grad * (self.log_1mx - self.log_x)
         return grad_x, grad_t
 
+    def backward_graph(self, grad: Tensor) -> tuple[Any, Any]:
+        x, t = self.inputs[0], _operand(self.inputs[1], self.t)
+        grad_x = grad_t = None
+        if self.input_needs_grad(0):
+            grad_x = grad * (x - t) / maximum(x * (1 - x), self.EPSILON)
+        if self.input_needs_grad(1):
+            grad_t = grad * (self._clamped_log_graph(x, complement=True) - self._clamped_log_graph(x))
+        return grad_x, grad_t
+
+    def _clamped_log_graph(self, x: Tensor, complement: bool = False) -> Tensor:
+        """:meth:`_clamped_log` with Tensor ops."""
+        defined = x.data < 1 if complement else x.data > 0
+        safe = where(defined, 1 - x if complement else x, 1.0)
+        return maximum(where(defined, safe.log(), self.LOG_FLOOR), self.LOG_FLOOR)
+
 
 class BinaryCrossEntropyWithLogits(Function):
     """l = -(p t log s + (1 - t) log(1 - s)) with s = sigmoid(x) and p = pos_weight (1 without it), computed as
@@ -181,6 +197,23 @@ class BinaryCrossEntropyWithLogits(Function):
         if self.input_needs_grad(2):
             grad_p = unbroadcast(grad * t * self.softplus_of_minus_x, p.shape)
         return grad_x, grad_t, grad_p
+
+    def backward_graph(self, grad: Tensor) -> tuple[Any, ...]:
+        x, t = self.inputs[0], _operand(self.inputs[1], self.t)
+        p = None if self.pos_weight is None else _operand(self.inputs[2], self.pos_weight)
+        weight = 1 if p is None else 1 - t + p * t  # dl/dx = weight * sigmoid(x) - p t
+        grad_x = grad * (weight * x.sigmoid() - (t if p is None else p * t)) if self.input_needs_grad(0) else None
+        grad_t = grad_p = None
+        if self.input_needs_grad(1):
+            grad_t = -grad * x if p is None else grad * ((p - 1) * (-x).softplus() - x)
+        if p is not None and self.input_needs_grad(2):
+            grad_p = unbroadcast(grad * t * (-x).softplus(), p.shape)
+        return (grad_x, grad_t) if p is None else (grad_x, grad_t, grad_p)
+
+
+def _operand(tensor: Tensor | None, saved: Any) -> Tensor:
+    """An input as a Tensor for backward_graph: the Tensor itself, or a constant wrapping the value forward saved."""
+    return Tensor(saved) if tensor is None else tensor
 
 
 def _check_broadcasts(name: str, argument: str, value: Tensor, input: Tensor) -> Tensor:

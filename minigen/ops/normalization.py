@@ -78,6 +78,25 @@ class BatchNorm(Function):
         work *= scale
         return work, grad_weight, grad_bias
 
+    def backward_graph(self, grad: Tensor) -> tuple[Any, Any, Any]:
+        """The same closed form on Tensors; with batch statistics, mean and invstd are made again from x (they
+        depend on it); with running statistics they are constants."""
+        x, weight, _ = self.inputs
+        shape, n = self.channel_shape, self.count
+        if self.training:
+            centered = x - x.mean(axis=self.axes, keepdims=True)
+            invstd = ((centered * centered).mean(axis=self.axes, keepdims=True) + self.eps) ** -0.5
+        else:
+            centered, invstd = x - self.mean, Tensor(self.invstd)
+        xhat = centered * invstd
+        grad_bias = grad.sum(axis=self.axes)
+        grad_weight = (grad * xhat).sum(axis=self.axes)
+        scale = weight.reshape(shape) * invstd
+        if not self.training:
+            return grad * scale, grad_weight, grad_bias
+        grad_x = scale * (grad - (grad_bias / n).reshape(shape) - xhat * (grad_weight / n).reshape(shape))
+        return grad_x, grad_weight, grad_bias
+
 
 def batch_norm(
     input: Tensor,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigen.ops.windows import IntPair, Pair, channels_last, col2im, im2col, output_size, pair, windows
-from minigen.tensor import Function, Tensor
+from minigen.tensor import Function, Tensor, linear_backward_graph
 
 
 def pooled_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
@@ -141,6 +141,8 @@ class AvgPool2d(Pool2d):
         share = (channels_last(grad) / self.divisor)[:, :, :, None, None, :]  # (N, OH, OW, 1, 1, C)
         # The same share for every offset of a window: a broadcast view, not a copy.
         return self.spread(self.xp.broadcast_to(share, share.shape[:3] + (kh, kw) + share.shape[5:]))
+
+    backward_graph = linear_backward_graph  # an average is linear in x
 
 
 def max_pool2d(

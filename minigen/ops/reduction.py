@@ -11,6 +11,7 @@ from collections import namedtuple
 from typing import Any
 
 from minigen import backend
+from minigen.ops.indexing import where
 from minigen.tensor import Function, Tensor
 
 Axis = int | tuple[int, ...] | None
@@ -48,8 +49,11 @@ class Reduction(Function):
         return self.axes
 
     def spread(self, grad: Any) -> Any:
-        """dL/dy broadcast back to the input's shape."""
-        return self.xp.broadcast_to(restore_reduced_axes(grad, self.axes, self.keepdims), self.input_shape)
+        """dL/dy broadcast back to the input's shape (an array, or a Tensor in backward_graph)."""
+        grad = restore_reduced_axes(grad, self.axes, self.keepdims)
+        if isinstance(grad, Tensor):
+            return grad.broadcast_to(self.input_shape)
+        return self.xp.broadcast_to(grad, self.input_shape)
 
     @property
     def count(self) -> int:
@@ -71,6 +75,8 @@ class Sum(Reduction):
     def backward(self, grad: Any) -> Any:
         return self.spread(grad)
 
+    backward_graph = backward
+
 
 class Mean(Reduction):
     """y = (1/n) sum_i x_i. dy/dx_i = 1/n."""
@@ -82,6 +88,8 @@ class Mean(Reduction):
 
     def backward(self, grad: Any) -> Any:
         return self.spread(grad) / self.count
+
+    backward_graph = backward
 
 
 class Var(Reduction):
@@ -99,6 +107,11 @@ class Var(Reduction):
     def backward(self, grad: Any) -> Any:
         return self.spread(grad) * self.centered * (2 / (self.count - self.ddof))
 
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        x = self.inputs[0]
+        centered = x - x.mean(axis=self.axes, keepdims=True)
+        return self.spread(grad) * centered * (2 / (self.count - self.ddof))
+
 
 class Max(Reduction):
     """y = max_i x_i. dy/dx_i = 1 at the maximum (shared equally between ties), else 0."""
@@ -111,6 +124,8 @@ class Max(Reduction):
 
     def backward(self, grad: Any) -> Any:
         return self.spread(grad) * self.share
+
+    backward_graph = backward  # the shares of the maximum are constants
 
 
 class Prod(Reduction):
@@ -163,9 +178,17 @@ class MaxAlong(Function):
         xp = self.xp
         if not self.keepdim:
             grad = xp.expand_dims(grad, self.dim)
-        positions = xp.arange(self.input_shape[self.dim]).reshape([-1 if a == self.dim else 1
-                                                                   for a in range(len(self.input_shape))])  # fmt: skip
-        return xp.where(positions == self.index, grad, xp.zeros((), dtype=grad.dtype))
+        return xp.where(self.chosen(), grad, xp.zeros((), dtype=grad.dtype))
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        if not self.keepdim:
+            grad = grad.unsqueeze(self.dim)
+        return where(self.chosen(), grad, 0.0)
+
+    def chosen(self) -> Any:
+        """A boolean mask of x's shape (broadcast): True at the index each value came from."""
+        shape = [-1 if a == self.dim else 1 for a in range(len(self.input_shape))]
+        return self.xp.arange(self.input_shape[self.dim]).reshape(shape) == self.index
 
 
 class LogSumExp(Reduction):
@@ -188,6 +211,10 @@ class LogSumExp(Reduction):
     def backward(self, grad: Any) -> Any:
         return self.spread(grad) * self.softmax
 
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        x = self.inputs[0]
+        return self.spread(grad) * (x - LogSumExp(self.axes, keepdims=True)(x)).exp()
+
 
 class Softmax(Function):
     """y_i = e^{x_i} / sum_j e^{x_j} along ``dim``. dL/dx = y * (g - sum_j g_j y_j)."""
@@ -205,6 +232,10 @@ class Softmax(Function):
     def backward(self, grad: Any) -> Any:
         return self.y * (grad - (grad * self.y).sum(axis=self.dim, keepdims=True))
 
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        y = Softmax(self.dim)(self.inputs[0])
+        return y * (grad - (grad * y).sum(axis=self.dim, keepdims=True))
+
 
 class LogSoftmax(Function):
     """y_i = x_i - logsumexp(x) along ``dim``. dL/dx = g - softmax(x) * sum_j g_j."""
@@ -221,6 +252,9 @@ class LogSoftmax(Function):
 
     def backward(self, grad: Any) -> Any:
         return grad - self.xp.exp(self.y) * grad.sum(axis=self.dim, keepdims=True)
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return grad - Softmax(self.dim)(self.inputs[0]) * grad.sum(axis=self.dim, keepdims=True)
 
 
 def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001

@@ -27,6 +27,8 @@ class Reshape(Function):
     def backward(self, grad: Any) -> Any:
         return grad.reshape(self.input_shape)
 
+    backward_graph = backward  # Tensor.reshape is this op
+
 
 class Transpose(Function):
     """y = x with its axes permuted. dL/dx = dL/dy with the inverse permutation."""
@@ -41,10 +43,17 @@ class Transpose(Function):
         return self.xp.transpose(x, self.axes)
 
     def backward(self, grad: Any) -> Any:
+        return self.xp.transpose(grad, self.inverse())
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return Transpose(self.inverse())(grad)
+
+    def inverse(self) -> list[int]:
+        """The permutation that undoes ``axes``."""
         inverse = [0] * len(self.axes)
         for position, axis in enumerate(self.axes):
             inverse[axis] = position
-        return self.xp.transpose(grad, inverse)
+        return inverse
 
 
 class Pad(Function):
@@ -71,6 +80,8 @@ class Pad(Function):
     def backward(self, grad: Any) -> Any:
         return grad[self.interior]
 
+    backward_graph = backward  # Tensor indexing is differentiable
+
 
 class Concatenate(Function):
     """y = [x_1, x_2, ...] joined along ``axis``. dL/dx_k = the slice of dL/dy that came from x_k."""
@@ -93,6 +104,8 @@ class Concatenate(Function):
             start += size
         return tuple(grads)
 
+    backward_graph = backward
+
 
 class Stack(Function):
     """y = [x_1, x_2, ...] stacked along a new ``axis``. dL/dx_k = dL/dy taken at k on that axis."""
@@ -107,6 +120,10 @@ class Stack(Function):
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         return tuple(self.xp.moveaxis(grad, self.axis, 0))
+
+    def backward_graph(self, grad: Tensor) -> tuple[Tensor, ...]:
+        axis = self.axis % grad.ndim
+        return tuple(grad[(slice(None),) * axis + (k,)] for k in range(grad.shape[axis]))
 
 
 def _sizes(sizes: tuple, function: str) -> tuple[int, ...]:

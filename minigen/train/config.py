@@ -48,6 +48,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {name: spec.defaults() for name, spec in M
 # lower --lr; metrics.jsonl records each epoch's lr.)
 FIXED_ON_RESUME = (
     "model", "dataset", "batch_size", "seed", "latent_dim", "beta", "likelihood", "label_smoothing", "subset",
+    "gp_weight", "n_critic",
 )  # fmt: skip
 
 # Settings that only some kinds of model use (minigen.models.KIND_OPTIONS); giving one to another model is an error.
@@ -62,7 +63,7 @@ SEED_LIMIT = 2**32  # seeds are ints in [0, 2**32): NumPy refuses negative ones,
 class TrainConfig:
     """Settings of one training run (``minigen train MODEL ...``).
 
-    model:           a name in ``minigen.models.MODELS``: "gan", "dcgan", "vae", "conv-vae", "cnn-mse".
+    model:           a name in ``minigen.models.MODELS``: "gan", "dcgan", "wgan-gp", "vae", "conv-vae", "cnn-mse".
     dataset:         a name in ``minigen.data.registry.DATASETS``; the default, "mnist-embedded", ships with minigen.
     epochs, batch_size, lr: None takes the model's default (its spec in ``minigen.models.MODELS``).
     device:          "cpu" or "cuda".
@@ -76,6 +77,8 @@ class TrainConfig:
                      "gaussian" (MSE). VAEs only.
     label_smoothing: a GAN's real label is 1 - label_smoothing for the discriminator (0.1 gives 0.9);
                      None takes the model's default (0.1 for "gan", else 0). GANs only.
+    gp_weight:       a WGAN-GP's penalty weight lambda (default 10). wgan-gp only.
+    n_critic:        a WGAN-GP's critic steps per generator step (default 5). wgan-gp only.
     latent_dim:      None keeps the model's default size of z.
     log_every:       steps between two transfers of the losses from the device to the host.
     tensorboard:     also log to ``out/tensorboard`` (needs tensorboardX).
@@ -96,6 +99,8 @@ class TrainConfig:
     beta: float | None = None
     likelihood: str | None = None
     label_smoothing: float | None = None
+    gp_weight: float | None = None
+    n_critic: int | None = None
     latent_dim: int | None = None
     log_every: int = 10
     tensorboard: bool = False
@@ -128,6 +133,8 @@ class TrainConfig:
             label_smoothing=option("label_smoothing", float),
             beta=option("beta", float),
             likelihood=option("likelihood", str),
+            gp_weight=option("gp_weight", float),
+            n_critic=option("n_critic", int),
             out=f"runs/{self.model}" if self.out is None else str(self.out),
         )
         checks = [
@@ -140,6 +147,9 @@ class TrainConfig:
              config.label_smoothing, "expected a number in [0, 1)"),
             (config.beta is None or (math.isfinite(config.beta) and config.beta >= 0), "beta", config.beta,
              "expected a finite number >= 0"),
+            (config.gp_weight is None or (math.isfinite(config.gp_weight) and config.gp_weight >= 0), "gp_weight",
+             config.gp_weight, "expected a finite number >= 0"),
+            (config.n_critic is None or config.n_critic >= 1, "n_critic", config.n_critic, "expected an int >= 1"),
             (0 <= config.seed < SEED_LIMIT, "seed", config.seed, "expected an int in [0, 2**32)"),
             (config.log_every >= 1, "log_every", config.log_every, "expected an int >= 1"),
             (config.subset is None or config.subset >= 1, "subset", config.subset, "expected an int >= 1"),

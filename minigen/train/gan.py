@@ -44,15 +44,17 @@ class GANTask(Task):
         }
         self.real_label = 1.0 - config.label_smoothing
 
-    def train_step(self, x: Tensor) -> dict[str, Tensor]:
+    def train_step(self, x: Tensor, labels: Tensor | None = None) -> dict[str, Tensor]:
         generator, discriminator = self.model.generator, self.model.discriminator
         opt_g, opt_d = self.optimizers["generator"], self.optimizers["discriminator"]
+        # A conditional GAN: each fake is drawn for the label of a real image, and D judges (image, label) pairs.
+        condition = self.model.condition(labels if self.model.conditional else None)
         z = randn(x.shape[0], self.model.latent_dim, dtype=x.dtype, device=x.device)
-        fake = generator(z)
+        fake = generator(z, *condition)
 
         # 1. discriminator: real -> real_label, fake (detached: G is not trained here) -> 0
-        real_logits = discriminator(x.reshape(*fake.shape))
-        fake_logits = discriminator(fake.detach())
+        real_logits = discriminator(x.reshape(*fake.shape), *condition)
+        fake_logits = discriminator(fake.detach(), *condition)
         d_loss = bce_with_logits(real_logits, full_like(real_logits, self.real_label)) + bce_with_logits(
             fake_logits, full_like(fake_logits, 0.0)
         )
@@ -64,7 +66,7 @@ class GANTask(Task):
         # D's weights are frozen for this backward pass: it needs only the gradient w.r.t. the fakes.
         discriminator.requires_grad_(False)
         try:
-            logits = discriminator(fake)
+            logits = discriminator(fake, *condition)
             g_loss = bce_with_logits(logits, full_like(logits, 1.0))
             opt_g.zero_grad()
             g_loss.backward()

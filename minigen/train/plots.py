@@ -49,9 +49,9 @@ def _save(figure: Figure, path: str | Path) -> None:
 
 
 def save_image_grid(images: np.ndarray, path: str | Path, data_range: tuple[float, float] = (0.0, 1.0),
-                    title: str | None = None) -> None:
-    """Write a batch of images as one PNG grid (grey for one channel, colour for three)."""
-    grid = image_grid(images, data_range)
+                    title: str | None = None, nrow: int | None = None) -> None:
+    """Write a batch of images as one PNG grid (grey for one channel, colour for three), ``nrow`` per row."""
+    grid = image_grid(images, data_range, nrow)
     figure = Figure(figsize=(6, 6.4 if title else 6), dpi=100)
     axes = figure.add_axes((0, 0, 1, 0.94 if title else 1))
     axes.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")

@@ -25,7 +25,7 @@ class RegressionTask(Task):
         super().__init__(model, config)
         self.optimizers = {"model": optim.Adam(model.parameters(), lr=config.lr, betas=(0.5, 0.999))}
 
-    def train_step(self, x: Tensor) -> dict[str, Tensor]:
+    def train_step(self, x: Tensor, labels: Tensor | None = None) -> dict[str, Tensor]:
         loss = self.model.loss(x)
         optimizer = self.optimizers["model"]
         optimizer.zero_grad()

@@ -3,9 +3,9 @@
 A *task* knows how to train one kind of model (``model.kind``): :mod:`.gan`,
 :mod:`.vae` or :mod:`.regression`. The trainer (:mod:`.trainer`) only calls:
 
-* ``train_step(x)``: one optimisation step on a batch of real images, returning
-  the losses as 0-d tensors *still on the device* (detached), so that no number
-  crosses to the host each step;
+* ``train_step(x, labels)``: one optimisation step on a batch of real images (and
+  their class labels, which a conditional model uses), returning the losses as 0-d
+  tensors *still on the device* (detached), so that no number crosses to the host each step;
 * ``evaluate(loader)``: numbers measured on the test split after each epoch;
 * ``optimizer_state()`` / ``load_optimizer_state(state)``: for checkpoints.
 """
@@ -38,7 +38,7 @@ class Task:
         self.model, self.config = model, config
         self.optimizers: dict[str, Any] = {}
 
-    def train_step(self, x: Tensor) -> dict[str, Tensor]:
+    def train_step(self, x: Tensor, labels: Tensor | None = None) -> dict[str, Tensor]:
         raise NotImplementedError
 
     def evaluate(self, loader: Any) -> dict[str, float]:

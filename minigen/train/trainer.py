@@ -68,11 +68,13 @@ from .gan import GANTask
 from .metrics import MetricsLog, require_tensorboard
 from .regression import RegressionTask
 from .vae import VAETask
+from .wgan import WGANGPTask
 
 __all__ = ["NonFiniteLossError", "TASKS", "Trainer", "TrainingInterrupted", "image_shape_for", "transform_for"]
 
-TASKS = {"gan": GANTask, "vae": VAETask, "regression": RegressionTask}
+TASKS = {"gan": GANTask, "vae": VAETask, "regression": RegressionTask, "wgan-gp": WGANGPTask}
 SAMPLE_GRID_SIZE = 64
+CONDITIONAL_GRID_ROWS = 8
 
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN or Inf: training stopped (the message names the step and the loss)."""
@@ -248,8 +250,15 @@ class Trainer:
         self.task = TASKS[self.model.kind](self.model, config)
         # The noise behind every sample grid: drawn once from the seed by its own generator, so the
         # grids of successive epochs (and of a resumed run) show the same z, and training's noise is untouched.
-        noise = np.random.default_rng([config.seed, 1]).standard_normal((SAMPLE_GRID_SIZE, self.model.latent_dim))
+        # A conditional model's grid has a column per class and one z per row: each row is one style, every digit.
+        classes = max(self.model.num_classes, 1)
+        rows = SAMPLE_GRID_SIZE if classes == 1 else CONDITIONAL_GRID_ROWS
+        noise = np.random.default_rng([config.seed, 1]).standard_normal((rows, self.model.latent_dim))
+        noise = np.repeat(noise, classes, axis=0)
         self.fixed_noise = Tensor(backend.as_array(noise.astype(np.float32), device=config.device))
+        labels = backend.as_array(np.tile(np.arange(classes), rows), device=config.device)
+        self.fixed_labels = self.model.condition(labels if self.model.conditional else None)
+        self.grid_columns = classes if self.model.conditional else None
 
         self.epoch, self.step = 0, 0
         self.history: dict[str, list[float]] = {"step": [], **{name: [] for name in self.task.loss_names}}
@@ -385,8 +394,8 @@ class Trainer:
         # how far into the epoch it is, which is what a checkpoint saved on Ctrl-C must record.
         self._batches = iter(loader)
         try:
-            for x, _ in self._batches:
-                self._pending.append(self.task.train_step(x))
+            for x, labels in self._batches:
+                self._pending.append(self.task.train_step(x, labels))
                 self.step += 1
                 bar.update(1)
                 if len(self._pending) >= config.log_every:
@@ -450,10 +459,11 @@ class Trainer:
         self.model.eval()
         try:
             with no_grad():
-                images = self.model.generate(self.fixed_noise).numpy()
+                images = self.model.generate(self.fixed_noise, *self.fixed_labels).numpy()
         finally:
             self.model.train()
         plots.save_image_grid(images, self.out / f"samples_epoch_{self.epoch:03d}.png", self.model.data_range,
+                              nrow=self.grid_columns,
                               title=f"{self.config.model}, epoch {self.epoch}")
         done = [*self.metrics.records, record]
         epoch_values = {"test_loss": [(r["epoch"], r["test_loss"]) for r in done if "test_loss" in r]}

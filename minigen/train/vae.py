@@ -37,8 +37,10 @@ class VAETask(Task):
         super().__init__(model, config)
         self.optimizers = {"model": optim.Adam(model.parameters(), lr=config.lr)}
 
-    def train_step(self, x: Tensor) -> dict[str, Tensor]:
-        total, reconstruction, kl = self.model.loss(x, likelihood=self.config.likelihood, beta=self.config.beta)
+    def train_step(self, x: Tensor, labels: Tensor | None = None) -> dict[str, Tensor]:
+        labels = labels if self.model.conditional else None  # a CVAE's encoder and decoder are told the digit
+        total, reconstruction, kl = self.model.loss(x, likelihood=self.config.likelihood, beta=self.config.beta,
+                                                    labels=labels)  # fmt: skip
         optimizer = self.optimizers["model"]
         optimizer.zero_grad()
         total.backward()
@@ -51,8 +53,9 @@ class VAETask(Task):
         self.model.eval()
         try:
             with no_grad():
-                for x, _ in loader:
-                    _, reconstruction, kl = self.model.loss(x, likelihood=self.config.likelihood)
+                for x, labels in loader:
+                    labels = labels if self.model.conditional else None
+                    _, reconstruction, kl = self.model.loss(x, likelihood=self.config.likelihood, labels=labels)
                     n = x.shape[0]
                     batch = [reconstruction * n, kl * n]  # the loss is a mean over the batch: weigh by its size
                     sums = batch if sums is None else [s + b for s, b in zip(sums, batch)]

@@ -1,0 +1,81 @@
+"""``minigen.autograd.grad``: gradients returned instead of accumulated, and gradients of gradients.
+
+``grad(outputs, inputs)`` runs the same backward walk as ``loss.backward()`` but hands back
+d(outputs)/d(inputs) and leaves every ``.grad`` alone. With ``create_graph=True`` the walk is
+recorded (each function's ``backward_graph``), so the result can be differentiated again: a
+gradient penalty (WGAN-GP), a Hessian-vector product, ``grad(grad(f(x), x).sum(), x)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from minigen import backend
+from minigen.tensor import Tensor, _as_tensors, _root_gradient, backpropagate
+
+__all__ = ["backward", "grad"]
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+) -> tuple[Tensor | None, ...]:
+    """The sum over ``outputs`` of d(output)/d(input) weighted by ``grad_outputs``, one per input, as torch's.
+
+    ``grad_outputs`` defaults to ones for one-element outputs; ``retain_graph`` defaults to ``create_graph``.
+    An input that no output depends on is an error unless ``allow_unused=True`` (then its entry is None).
+    """
+    outputs = _as_tensors(outputs, "grad(outputs=...)")
+    inputs = _as_tensors(inputs, "grad(inputs=...)")
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give one per output")
+    for position, value in enumerate(inputs):
+        if not value.requires_grad:
+            raise RuntimeError(f"grad: input {position} (shape {value.shape}) does not require grad")
+    roots, root_grads = [], []
+    for position, (output, gradient) in enumerate(zip(outputs, grad_outputs)):
+        if not output.requires_grad:
+            raise RuntimeError(f"grad: output {position} (shape {output.shape}) does not require grad")
+        roots.append(output)
+        root_grads.append(_root_gradient(output, gradient, create_graph, f"grad: output {position}"))
+    found = backpropagate(roots, root_grads, retain_graph, create_graph, inputs, accumulate=False)
+    results: list[Tensor | None] = []
+    for position, value in enumerate(inputs):
+        result = found.get(id(value))
+        if result is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {position} (shape {value.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        if result is not None and not isinstance(result, Tensor):  # a plain walk: arrays (views, NumPy scalars)
+            array = backend.get_array_module(value.data).asarray(result, dtype=value.dtype)
+            result = Tensor(array.copy() if array.base is not None else array)
+        results.append(result)
+    return tuple(results)
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """``tensors[i].backward(grad_tensors[i])`` for all i in one walk (shared parts visited once), as torch's."""
+    tensors = _as_tensors(tensors, "backward(tensors=...)")
+    for position, value in enumerate(tensors):
+        if not value.requires_grad:
+            raise RuntimeError(f"backward: tensor {position} (shape {value.shape}) does not require grad")
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
+    root_grads = [_root_gradient(t, g, create_graph, "backward()") for t, g in zip(tensors, grad_tensors, strict=True)]
+    targets = None if inputs is None else _as_tensors(inputs, "backward(inputs=...)")
+    backpropagate(tensors, root_grads, retain_graph, create_graph, targets, accumulate=True)
