@@ -264,20 +264,14 @@ def measure(label: str, framework: str, device: str, repeats: int, warmup: int) 
     else:
         twin = torch_twin(torch, model).to(device).train()
         x = torch.from_numpy(images).to(device)
-        if model.kind == "wgan-gp":
-            betas = (0.0, 0.9)
+        if model.kind in ("gan", "wgan-gp"):
+            betas = (0.0, 0.9) if model.kind == "wgan-gp" else (0.5, 0.999)
             optimizers = (torch.optim.Adam(twin["generator"].parameters(), lr=LR[name], betas=betas),
                           torch.optim.Adam(twin["discriminator"].parameters(), lr=LR[name], betas=betas))  # fmt: skip
+            adversarial_step = torch_wgan_step if model.kind == "wgan-gp" else torch_gan_step
 
             def step() -> dict[str, Any]:
-                return torch_wgan_step(torch, twin, optimizers, x, model.latent_dim)
-        elif model.kind == "gan":
-            betas = (0.5, 0.999)
-            optimizers = (torch.optim.Adam(twin["generator"].parameters(), lr=LR[name], betas=betas),
-                          torch.optim.Adam(twin["discriminator"].parameters(), lr=LR[name], betas=betas))  # fmt: skip
-
-            def step() -> dict[str, Any]:
-                return torch_gan_step(torch, twin, optimizers, x, model.latent_dim)
+                return adversarial_step(torch, twin, optimizers, x, model.latent_dim)
         elif model.kind == "regression":
             optimizer = torch.optim.Adam(twin.parameters(), lr=LR[name], betas=(0.5, 0.999))
 

@@ -81,8 +81,10 @@ print("D(x, y) for the same two images with labels 4 and 7:", as_four.numpy().ra
 #
 # The training loops are lesson 8's and lesson 10's; the batches now come with their labels, and each fake is drawn
 # for the label of a real image of the batch. We call the library's trainer (the same code as the command) with the
-# default recipes: the conditional GAN is the `gan` recipe (40 epochs, Adam lr $10^{-3}$, label smoothing 0.1); the
-# conditional VAE is the `vae` recipe with a small latent code (see section 5 for why). The **conditional ELBO** the
+# default recipes: the conditional GAN trains like the `gan` (40 epochs, Adam lr $10^{-3}$) but without its dropout
+# and label smoothing, which blur D's verdict on the (image, label) pairing — with them 80% of its digits were
+# drawn as asked, without them 92% (`bench/README.md`, three seeds); the conditional VAE is the `vae` recipe with a
+# small latent code (see section 5 for why). The **conditional ELBO** the
 # CVAE maximises (Sohn, Lee & Yan 2015) is the ELBO of lesson 10 with $y$ given everywhere:
 #
 # $$\log p_\theta(x \mid y) \;\ge\; \mathbb E_{q_\phi(z \mid x, y)}\big[\log p_\theta(x \mid z, y)\big]
@@ -187,8 +189,8 @@ grid = style_grid(cvae)
 assert grid.shape == (80, 1, 28, 28)
 if not SMOKE:
     assert judge_accuracy >= 0.95, f"the judge reads {judge_accuracy:.1%} of the test digits right"
-    assert results["cvae"][0] >= 0.9, f"the CVAE draws the digit asked for {results['cvae'][0]:.1%} of the time"
-    assert results["cgan"][0] >= 0.7, f"the conditional GAN obeys {results['cgan'][0]:.1%} of the time"
+    assert results["cvae"][0] >= 0.93, f"the CVAE draws the digit asked for {results['cvae'][0]:.1%} of the time"
+    assert results["cgan"][0] >= 0.88, f"the conditional GAN obeys {results['cgan'][0]:.1%} of the time"
 print(f"Lesson 19 self-check passed ({time.perf_counter() - started:.0f} s).")
 
 # %% [markdown]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minigen import backend
-from minigen.tensor import Tensor, _as_tensors, _root_gradient, backpropagate
+from minigen.tensor import Tensor, _as_tensors, _differentiable, _root_gradient, backpropagate
 
 __all__ = ["backward", "grad"]
 
@@ -31,15 +31,8 @@ def grad(
     An input that no output depends on is an error unless ``allow_unused=True`` (then its entry is None).
     """
     outputs = _as_tensors(outputs, "grad(outputs=...)")
-    inputs = _as_tensors(inputs, "grad(inputs=...)")
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    grad_outputs = list(grad_outputs)
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give one per output")
-    for position, value in enumerate(inputs):
-        if not value.requires_grad:
-            raise RuntimeError(f"grad: input {position} (shape {value.shape}) does not require grad")
+    inputs = _differentiable(_as_tensors(inputs, "grad(inputs=...)"), "grad")
+    grad_outputs = _per_output(grad_outputs, len(outputs), "grad: grad_outputs")
     roots, root_grads = [], []
     for position, (output, gradient) in enumerate(zip(outputs, grad_outputs)):
         if not output.requires_grad:
@@ -74,8 +67,20 @@ def backward(
     for position, value in enumerate(tensors):
         if not value.requires_grad:
             raise RuntimeError(f"backward: tensor {position} (shape {value.shape}) does not require grad")
-    if grad_tensors is None or isinstance(grad_tensors, Tensor):
-        grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
-    root_grads = [_root_gradient(t, g, create_graph, "backward()") for t, g in zip(tensors, grad_tensors, strict=True)]
-    targets = None if inputs is None else _as_tensors(inputs, "backward(inputs=...)")
+    grad_tensors = _per_output(grad_tensors, len(tensors), "backward: grad_tensors")
+    root_grads = [_root_gradient(t, g, create_graph, "backward()") for t, g in zip(tensors, grad_tensors)]
+    targets = None if inputs is None else _differentiable(_as_tensors(inputs, "backward(inputs=...)"), "backward")
     backpropagate(tensors, root_grads, retain_graph, create_graph, targets, accumulate=True)
+
+
+def _per_output(gradients: Any, count: int, what: str) -> list[Any]:
+    """One upstream gradient per output: None (ones for one-element outputs), one Tensor or array, or a sequence."""
+    if gradients is None:
+        return [None] * count
+    if isinstance(gradients, Tensor) or backend.device_of(gradients) is not None:
+        gradients = [gradients]
+    elif not isinstance(gradients, list | tuple):
+        raise TypeError(f"{what}: expected a Tensor or a sequence of them, got a {type(gradients).__name__}")
+    if len(gradients) != count:
+        raise ValueError(f"{what}: {len(gradients)} given for {count} outputs; give one per output")
+    return list(gradients)

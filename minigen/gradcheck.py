@@ -115,8 +115,9 @@ def gradgradcheck(
     """Check the second derivatives of ``fn`` against finite differences of its first derivatives, in float64.
 
     The first derivative, ``grad(fn(*inputs), inputs, v, create_graph=True)`` for fixed random
-    ``grad_outputs`` v, is made a function of the inputs and of v, and that function goes through
-    :func:`gradcheck`: its backward is the backward of ``fn``'s backward (``backward_graph``).
+    ``grad_outputs`` v, must equal the plain backward's (``backward_graph`` and ``backward`` agree); then it is
+    made a function of the inputs and of v, and that function goes through :func:`gradcheck`: its backward
+    is the backward of ``fn``'s backward.
     """
     checked = [i for i, v in enumerate(inputs) if isinstance(v, Tensor) and v.requires_grad]
     if not checked:
@@ -125,6 +126,16 @@ def gradgradcheck(
     output = fn(*inputs)
     outer = [backend.to_device(rng.standard_normal(inputs[i].shape), inputs[i].device) for i in checked]
     upstream = Tensor(backend.to_device(rng.standard_normal(output.shape), output.device), requires_grad=True)
+    leaves = [inputs[i] for i in checked]
+    recorded = grad(fn(*inputs), leaves, upstream, create_graph=True, allow_unused=True)
+    plain = grad(fn(*inputs), leaves, upstream.detach(), allow_unused=True)
+    for i, mine, reference in zip(checked, recorded, plain):
+        mine, reference = (None if g is None else backend.to_numpy(g.data) for g in (mine, reference))
+        if (mine is None) != (reference is None) or (mine is not None and not numpy.allclose(mine, reference,
+                                                                                               rtol, atol)):
+            raise GradcheckError(
+                f"gradgradcheck: input {i}: the recorded first derivative (backward_graph) differs from backward's"
+            )
 
     def first_derivative(*args: Any) -> Tensor:
         """sum_i <d<fn, v>/d(input_i), u_i>: a scalar function of the inputs and v through the first gradients."""

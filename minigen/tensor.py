@@ -312,12 +312,14 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad (no parameter led to it)")
-        targets = None if inputs is None else _as_tensors(inputs, "backward(inputs=...)")
+        targets = None if inputs is None else _differentiable(_as_tensors(inputs, "backward(inputs=...)"), "backward")
         root_grad = _root_gradient(self, gradient, create_graph, "backward()")
         backpropagate([self], [root_grad], retain_graph, create_graph, targets, accumulate=True)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (on a leaf only, as in torch) and return self."""
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad_: requires_grad must be a bool, got {requires_grad!r}")
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach() to cut it from the graph")
         if requires_grad and self.dtype.kind != "f":
@@ -326,12 +328,25 @@ class Tensor:
         return self
 
 def _as_tensors(values: Any, what: str) -> list[Tensor]:
-    """One Tensor or a sequence of them, as a list; anything else is a one-line error naming ``what``."""
-    values = [values] if isinstance(values, Tensor) else list(values)
+    """One Tensor or a non-empty sequence of them, as a list; anything else is a one-line error naming ``what``."""
+    if isinstance(values, Tensor):
+        return [values]
+    if not isinstance(values, list | tuple):
+        raise TypeError(f"{what}: expected a Tensor or a sequence of Tensors, got a {type(values).__name__}")
+    if not values:
+        raise RuntimeError(f"{what}: got an empty sequence; expected at least one Tensor")
     for value in values:
         if not isinstance(value, Tensor):
-            raise TypeError(f"{what}: expected Tensors, got a {type(value).__name__}")
-    return values
+            raise TypeError(f"{what}: expected Tensors, got a {type(value).__name__} in the sequence")
+    return list(values)
+
+
+def _differentiable(tensors: list[Tensor], what: str) -> list[Tensor]:
+    """``tensors``, each checked to require grad (the ones a gradient is asked for)."""
+    for position, value in enumerate(tensors):
+        if not value.requires_grad:
+            raise RuntimeError(f"{what}: input {position} (shape {value.shape}) does not require grad")
+    return tensors
 
 
 def _root_gradient(output: Tensor, gradient: Any, create_graph: bool, what: str) -> Any:
@@ -361,7 +376,8 @@ def _root_gradient(output: Tensor, gradient: Any, create_graph: bool, what: str)
 def topological_order(roots: list[Tensor]) -> list[Tensor]:
     """Every tensor that leads to ``roots`` and needs a gradient, inputs before outputs.
 
-    Iterative depth-first search, so a 10,000-deep chain needs no recursion.
+    Iterative depth-first search, so a 10,000-deep chain needs no recursion. A function freed by an earlier
+    backward has no inputs left: the walk stops there (and the backward that needs it says so).
     """
     order: list[Tensor] = []
     visited: set[int] = set()
@@ -375,8 +391,6 @@ def topological_order(roots: list[Tensor]) -> list[Tensor]:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        if node._creator is not None and node._creator.released:  # its links to its inputs are gone too
-            raise node._creator.freed_error()
         if node._creator is not None:
             for parent in node._creator.inputs:
                 if parent is not None and parent.requires_grad and id(parent) not in visited:
@@ -397,39 +411,51 @@ def backpropagate(roots: list[Tensor], root_grads: list[Any], retain_graph: bool
     if retain_graph is None:
         retain_graph = create_graph
     order = topological_order(roots)
+    freed = next((node._creator for node in order if node._creator is not None and node._creator.released), None)
+    target_ids = set() if targets is None else {id(t) for t in targets}
     reaches = None  # ids of the tensors from which a target can be reached (None: every tensor counts)
     if targets is not None:
-        target_ids = {id(t) for t in targets}
         reaches = set(target_ids)
         for node in order:  # inputs come first, so each parent is decided before its children
-            if node._creator is not None and any(p is not None and id(p) in reaches for p in node._creator.inputs):
+            creator = node._creator
+            # a function freed by an earlier walk has lost its inputs: whether a target lies behind is unknown
+            if creator is not None and (creator.released or any(p is not None and id(p) in reaches
+                                                                 for p in creator.inputs)):
                 reaches.add(id(node))
     grads: dict[int, Any] = {}  # dL/d(node) for nodes not yet processed
     for root, root_grad in zip(roots, root_grads):
         grads[id(root)] = grads[id(root)] + root_grad if id(root) in grads else root_grad
     found: dict[int, Any] = {}
-    # A leaf's .grad must own writable memory. An array a backward made afresh can be kept as it is; one
-    # that is a view (a broadcast is read-only), the caller's own, or already handed to a leaf is copied.
+    # A .grad must own its memory. An array a backward made afresh can be kept as it is; one that is a view
+    # (a broadcast is read-only), the caller's own, or already handed to another tensor is copied.
     handed_out = {id(g) for g in root_grads}
     with enable_grad() if create_graph else no_grad():
         for node in reversed(order):
             node_grad = grads.pop(id(node), None)
-            if node_grad is None or (reaches is not None and id(node) not in reaches):
-                continue  # every path from here to the roots had a None gradient, or no target lies behind
-            if targets is not None and id(node) in target_ids:
-                found[id(node)] = node_grad
+            if node_grad is None:
+                continue  # every path from here to the roots had a None gradient
             creator = node._creator
-            if creator is None:
-                if accumulate and (targets is None or id(node) in target_ids):
-                    _accumulate(node, node_grad, handed_out, create_graph)
-                continue
-            creator.check_versions(node, every_input=create_graph)
-            parents = creator.inputs
-            wants = creator.wants_grad
+            if creator is not None and creator.released and id(node) not in target_ids:
+                raise creator.freed_error()  # its links to its inputs are gone: a target may lie behind it
+            if reaches is not None and id(node) not in reaches:
+                continue  # no target lies behind
+            if id(node) in target_ids:
+                found[id(node)] = node_grad
+            if accumulate and (node.is_leaf or id(node) in target_ids):
+                _accumulate(node, node_grad, handed_out, create_graph)
+            if creator is None or (reaches is not None and not any(p is not None and id(p) in reaches
+                                                                   for p in creator.inputs)):
+                continue  # a leaf, or a target with no other target behind it (a freed one has no inputs left)
+            # backward_graph reads the inputs themselves, so in-place changes to any of them matter
+            reads_inputs = create_graph and type(creator).backward_graph is not type(creator).backward
+            creator.check_versions(node, every_input=reads_inputs)
+            parents, wants = creator.inputs, creator.wants_grad
             if reaches is not None:  # skip the gradients no target needs (they may cost a whole product)
                 creator.wants_grad = tuple(w and p is not None and id(p) in reaches for w, p in zip(wants, parents))
-            input_grads = creator.backward_graph(node_grad) if create_graph else creator.backward(node_grad)
-            creator.wants_grad = wants
+            try:
+                input_grads = creator.backward_graph(node_grad) if create_graph else creator.backward(node_grad)
+            finally:
+                creator.wants_grad = wants
             if not retain_graph:
                 creator.release()
             if not isinstance(input_grads, tuple):
@@ -439,23 +465,32 @@ def backpropagate(roots: list[Tensor], root_grads: list[Any], retain_graph: bool
                     continue
                 key = id(parent)
                 grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+    if len(found) < len(target_ids) and freed is not None:  # a target not reached may lie behind a freed function
+        raise freed.freed_error()
     return found
 
 
-def _accumulate(leaf: Tensor, grad: Any, handed_out: set[int], create_graph: bool) -> None:
-    """Add ``grad`` to ``leaf.grad`` (a new tensor; with ``create_graph``, part of the recorded graph)."""
-    if create_graph:
-        grad = grad if grad.dtype == leaf.dtype else grad.to(leaf.dtype)
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+def _accumulate(tensor: Tensor, grad: Any, handed_out: set[int], create_graph: bool) -> None:
+    """Add ``grad`` to ``tensor.grad`` (a new tensor; recorded when ``create_graph`` or when .grad holds a graph)."""
+    if create_graph or (tensor.grad is not None and tensor.grad.requires_grad):
+        grad = grad if isinstance(grad, Tensor) else Tensor(grad)
+        grad = grad if grad.dtype == tensor.dtype else grad.to(tensor.dtype)
+        if tensor.grad is not None:
+            tensor.grad = tensor.grad + grad
+            return
+        if grad.data.base is not None or id(grad) in handed_out:
+            grad = grad.clone()  # its own memory, still part of the graph
+        handed_out.add(id(grad))
+        tensor.grad = grad
         return
-    fresh = backend.get_array_module(leaf.data).asarray(grad, dtype=leaf.dtype)
-    if leaf.grad is not None:
-        leaf.grad = Tensor(leaf.grad.data + fresh)
+    fresh = backend.get_array_module(tensor.data).asarray(grad, dtype=tensor.dtype)
+    if tensor.grad is not None:
+        tensor.grad = Tensor(tensor.grad.data + fresh)
         return
     if fresh is grad and (getattr(fresh, "base", None) is not None or id(fresh) in handed_out):
         fresh = fresh.copy()
     handed_out.add(id(fresh))
-    leaf.grad = Tensor(fresh)
+    tensor.grad = Tensor(fresh)
 
 
 class Function:

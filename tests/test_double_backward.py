@@ -245,10 +245,18 @@ def test_grad_refuses_inputs_and_outputs_without_grad_and_mismatched_grad_output
         mg.autograd.grad(mg.tensor(1.0), x)
     with pytest.raises(RuntimeError, match="one-element"):
         mg.autograd.grad(x * 2, x)
-    with pytest.raises(ValueError, match="2 grad_outputs for 1 outputs"):
+    with pytest.raises(ValueError, match="grad_outputs: 2 given for 1 outputs"):
         mg.autograd.grad(x * 2, x, [mg.ones(2), mg.ones(2)])
-    with pytest.raises(TypeError, match="expected Tensors, got a list"):
+    with pytest.raises(TypeError, match="expected Tensors, got a list in the sequence"):
         mg.autograd.grad((x * 2).sum(), [[x]])
+    with pytest.raises(RuntimeError, match="empty sequence"):
+        mg.autograd.grad((x * 2).sum(), [])
+    with pytest.raises(TypeError, match="expected a Tensor or a sequence of Tensors, got a int"):
+        mg.autograd.grad(5, x)
+    with pytest.raises(RuntimeError, match="input 0 .* does not require grad"):
+        (x * 2).sum().backward(inputs=[mg.tensor([1.0])])
+    (g,) = mg.autograd.grad(x * 2, x, np.ones(2, dtype=np.float32))  # an array is one grad_output
+    np.testing.assert_allclose(g.numpy(), [2.0, 2.0])
 
 
 def test_create_graph_retains_the_graph_and_plain_grad_frees_it():
@@ -258,6 +266,52 @@ def test_create_graph_retains_the_graph_and_plain_grad_frees_it():
     mg.autograd.grad(y, x)  # create_graph kept it: a second walk works, and frees it
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         mg.autograd.grad(y, x)
+
+
+def test_backward_inputs_may_be_non_leaves_as_in_torch():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 2
+    (h * h).sum().backward(inputs=[h])
+    np.testing.assert_allclose(h.grad.numpy(), [4.0, 8.0, 12.0])
+    assert x.grad is None
+
+
+def test_a_failed_recorded_backward_leaves_the_graph_usable():
+    import minigen.nn.functional as F  # noqa: PLC0415
+
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((1, 4, 5, 5)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+    y = F.conv2d(x, w, None, 1, 1, 1, 2).sum()  # groups=2: no recorded backward
+    with pytest.raises(NotImplementedError, match="groups=1 only"):
+        mg.autograd.grad(y, [x], create_graph=True)
+    y.backward()
+    assert w.grad is not None and x.grad is not None
+
+
+def test_grad_of_a_non_leaf_neither_runs_nor_frees_what_lies_behind_it():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x.exp()
+    mg.autograd.grad((h**2).sum(), h)  # frees Pow's and Sum's saved values, not Exp's
+    (h * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * np.exp([1.0, 2.0]), rtol=1e-6)
+    y = x.exp()
+    (y * 2).sum().backward()  # frees Exp
+    with pytest.raises(RuntimeError, match="freed by an earlier backward"):
+        mg.autograd.grad((y**2).sum() + (x * y).sum(), x)
+
+
+def test_recorded_gradients_own_their_memory():
+    a, b = mg.tensor([1.0, 2.0, 3.0], requires_grad=True), mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (a + b).sum().backward(create_graph=True)  # the same ones flow to both, through broadcasts
+    assert a.grad is not b.grad and a.grad.data.base is None and a.grad.data.flags.writeable
+    v = mg.tensor([5.0, 6.0])
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y.backward(v, create_graph=True)
+    with mg.no_grad():
+        x.grad.zero_()
+    np.testing.assert_array_equal(v.numpy(), [5.0, 6.0])
 
 
 def test_backward_inputs_accumulates_only_into_those():

@@ -112,7 +112,7 @@ def test_defaults_are_the_papers_recipe():
     assert task.optimizers["critic"].param_groups[0]["betas"] == (0.0, 0.9)
     with pytest.raises(ConfigError, match="n_critic: 0"):
         TrainConfig(model="wgan-gp", n_critic=0).resolved()
-    with pytest.raises(ConfigError, match="only wgan-gp use it, not dcgan"):
+    with pytest.raises(ConfigError, match="only wgan-gp uses it, not dcgan"):
         Trainer(TrainConfig(model="dcgan", gp_weight=5.0, out="unused"))
 
 
@@ -125,5 +125,17 @@ def test_minigen_train_wgan_gp_runs_and_samples(tmp_path, capsys):
     assert all(np.isfinite(record[k]) for k in ("critic_loss", "wasserstein", "gradient_penalty", "g_loss"))
     assert main(["sample", str(out / "checkpoint.npz"), "--n", "4", "--out", str(tmp_path / "grid.png")]) == 0
     assert (tmp_path / "grid.png").stat().st_size > 0
-    assert main(["train", "wgan-gp", "--n-critic", "0", "--out", str(tmp_path / "bad")]) == 2
-    assert "--n-critic: 0" in capsys.readouterr().err
+    capsys.readouterr()
+    for option, message in [
+        (["--n-critic", "0"], "--n-critic: 0 (expected an int from 1 to 1000)"),
+        (["--n-critic", "5000"], "--n-critic: 5000 (expected an int from 1 to 1000)"),
+        (["--n-critic", "9"], "--n-critic: 9 (more than the run's 2 critic steps: the generator would never train)"),
+        (["--gp-weight", "1e308"], "--gp-weight: 1e+308 (expected a number from 0 to 10000)"),
+        (["--gp-weight", "nan"], "--gp-weight: nan"),
+    ]:
+        args = ["train", "wgan-gp", "--subset", "32", "--batch-size", "16", "--epochs", "1", "--no-progress",
+                "--out", str(tmp_path / "bad"), *option]  # fmt: skip
+        assert main(args) == 2, option
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "bad").exists()

@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import importlib.metadata
 import platform
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -161,7 +162,8 @@ def _check_sample_args(args: argparse.Namespace) -> str | None:
     if args.labels is not None:
         args.classes = _parse_labels(args.labels)
         if args.classes is None:
-            return f"--labels: {args.labels!r} (expected a range such as 0-9 or a list such as 1,4,7 of ints >= 0)"
+            return (f"--labels: {args.labels!r} (expected a rising range such as 0-9 or a list such as 1,4,7 of "
+                    "different ints >= 0)")
         classes = len(args.classes)
     if args.label is not None and args.label < 0:
         return f"--label: {args.label} (expected an int >= 0)"
@@ -238,16 +240,16 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _parse_labels(text: str) -> list[int] | None:
-    """``"0-9"`` -> [0, ..., 9], ``"1,4,7"`` -> [1, 4, 7]; None when ``text`` is neither."""
-    try:
-        if "-" in text:
-            low, high = (int(part) for part in text.split("-"))
-            labels = list(range(low, high + 1))
-        else:
-            labels = [int(part) for part in text.split(",")]
-    except ValueError:
+    """``"0-9"`` -> [0, ..., 9], ``"1,4,7"`` -> [1, 4, 7] (each class once, at most MAX_SAMPLES of them); None when
+    ``text`` is neither."""
+    if re.fullmatch(r"[0-9]{1,9}-[0-9]{1,9}", text):
+        low, high = (int(part) for part in text.split("-"))
+        labels = list(range(low, high + 1)) if low <= high and high - low < MAX_SAMPLES else []
+    elif re.fullmatch(r"[0-9]{1,9}(,[0-9]{1,9})*", text):
+        labels = [int(part) for part in text.split(",")]
+    else:
         return None
-    return labels if labels and min(labels) >= 0 else None
+    return labels if labels and len(set(labels)) == len(labels) <= MAX_SAMPLES else None
 
 
 def _version(package: str) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from minigen import nn, optim
+from minigen import backend, nn, optim
 from minigen.data.loader import DataLoader
 from minigen.nn import functional as F
 from minigen.random import manual_seed
@@ -58,8 +58,8 @@ def train_judge(images: Any, labels: Any, epochs: int = 6, batch_size: int = 64,
 
 
 def judge_predictions(judge: Judge, images: Any, batch_size: int = 500) -> np.ndarray:
-    """The judge's class for each image (N, ...) with pixels in [0, 1], as a NumPy int array."""
-    images = images.data if isinstance(images, Tensor) else np.asarray(images, dtype=np.float32)
+    """The judge's class for each image (N, 28, 28), (N, 1, 28, 28) or (N, 784), pixels in [0, 1] or uint8 0-255."""
+    images = _pixels(images)
     judge.eval()
     with no_grad():
         blocks = [judge(Tensor(images[start : start + batch_size])).argmax(dim=1).numpy()
@@ -69,8 +69,30 @@ def judge_predictions(judge: Judge, images: Any, batch_size: int = 500) -> np.nd
 
 def class_accuracy(judge: Judge, images: Any, labels: Any) -> tuple[float, np.ndarray]:
     """(overall, per class): the share of ``images`` the judge puts in the class of their ``labels``."""
-    labels = np.asarray(labels)
+    labels = backend.to_numpy(labels.data) if isinstance(labels, Tensor) else np.asarray(labels)
+    classes = judge.net[-1].out_features
+    if labels.ndim != 1 or labels.dtype.kind not in "iu" or len(labels) != len(images) or len(labels) == 0:
+        raise ValueError(f"class_accuracy: labels of shape {labels.shape} and dtype {labels.dtype} for "
+                         f"{len(images)} images (expected one integer label per image)")  # fmt: skip
+    if labels.min() < 0 or labels.max() >= classes:
+        low, high = labels.min(), labels.max()
+        raise ValueError(f"class_accuracy: labels from {low} to {high}, expected each in [0, {classes})")
     hits = judge_predictions(judge, images) == labels
     with np.errstate(invalid="ignore", divide="ignore"):  # a class never asked for: NaN
-        per_class = np.bincount(labels, weights=hits) / np.bincount(labels)
+        per_class = np.bincount(labels, weights=hits, minlength=classes) / np.bincount(labels, minlength=classes)
     return float(hits.mean()), per_class
+
+
+def _pixels(images: Any) -> Any:
+    """``images`` as float32 pixels in [0, 1] on their device (uint8 scaled by 1/255); anything else is an error."""
+    data = images.data if isinstance(images, Tensor) else np.asarray(images)
+    if data.dtype == np.uint8:
+        return data.astype(np.float32) / 255
+    if data.dtype.kind != "f" or data.ndim < 2 or data.shape[0] == 0 or int(np.prod(data.shape[1:])) != 28 * 28:
+        raise ValueError(f"judge: images of shape {tuple(data.shape)} and dtype {data.dtype} "
+                         "(expected N >= 1 images of 28x28 pixels, floats in [0, 1] or uint8)")  # fmt: skip
+    low, high = float(data.min()), float(data.max())
+    if low < -1e-3 or high > 1 + 1e-3:
+        raise ValueError(f"judge: pixels from {low:.3g} to {high:.3g}, expected [0, 1] (map a GAN's [-1, 1] "
+                         "samples with (x + 1) / 2)")  # fmt: skip
+    return data.astype(np.float32, copy=False)

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from minigen import nn
@@ -43,9 +44,9 @@ def check_image_shape(image_shape: Any, model: str) -> tuple[int, int, int]:
 
 def check_num_classes(num_classes: Any, model: str) -> int:
     """``num_classes`` of a conditional model: a positive int, or a ValueError naming ``model``."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 1:
         raise ValueError(f"{model}: num_classes must be a positive int, got {num_classes!r}")
-    return num_classes
+    return int(num_classes)
 
 
 def check_halves_twice(image_shape: tuple[int, int, int], model: str, layers: str) -> None:
@@ -134,8 +135,8 @@ class GenerativeModel(nn.Module):
             if self.conditional and labels is None:
                 labels = Tensor(get_array_module(z.data).arange(n) % self.num_classes)
             condition = self.condition(labels)
-            if condition and len(labels) != n:
-                raise ValueError(f"sample: {len(labels)} labels for n={n} images (expected one label per image)")
+            if condition:
+                condition = (as_labels(labels, z),)
 
             def block(start: int, stop: int) -> Tensor:
                 return self.generate(z[start:stop], *(given[start:stop] for given in condition))
@@ -155,7 +156,9 @@ class GenerativeModel(nn.Module):
 
 def as_labels(labels: Any, batch: Tensor) -> Tensor:
     """``labels`` (a Tensor, array or list) as a Tensor on ``batch``'s device, checked: one per image of the batch."""
-    labels = labels if isinstance(labels, Tensor) else Tensor(get_array_module(batch.data).asarray(labels))
+    if not isinstance(labels, Tensor):
+        array = get_array_module(batch.data).asarray(labels)
+        labels = Tensor(array.astype("int64") if array.size == 0 else array)  # an empty list reads as float64
     if labels.shape != (batch.shape[0],):
         n = batch.shape[0]
         raise ValueError(f"labels of shape {labels.shape} for a batch of {n} images (expected ({n},))")
@@ -176,7 +179,7 @@ class WithLabels(nn.Module):
 
     def forward(self, x: Tensor, labels: Any) -> Tensor:
         codes = one_hot(as_labels(labels, x), self.num_classes).to(x.dtype)
-        return self.net(concatenate([x.reshape(x.shape[0], -1), codes], axis=1))
+        return self.net(concatenate([x.reshape(x.shape[0], math.prod(x.shape[1:])), codes], axis=1))
 
     def extra_repr(self) -> str:
         return f"num_classes={self.num_classes}"

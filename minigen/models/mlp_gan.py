@@ -118,17 +118,14 @@ class Projection(nn.Module):
 
 
 class CGAN(MLPGAN):
-    """The conditional MLP GAN: :class:`MLPGAN` told one of ``num_classes`` labels (10 digits by default)."""
+    """The conditional MLP GAN: :class:`MLPGAN` told one of ``num_classes`` labels (10 digits by default).
 
-    def __init__(
-        self,
-        image_shape: tuple[int, int, int] = (1, 28, 28),
-        latent_dim: int = 100,
-        hidden: tuple[int, ...] = (128, 256, 512),
-        negative_slope: float = 0.0,
-        dropout: float = 0.3,
-        num_classes: int = 10,
-        projection: bool = True,
-    ) -> None:
+    Its discriminator has no dropout: with the gan's dropout 0.3 (and label smoothing 0.1) 80% of the digits were
+    drawn as asked, without them 92% (bench/README.md). ``options``: MLPGAN's ``hidden``, ``negative_slope``,
+    ``dropout``, ``projection``.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), latent_dim: int = 100, num_classes: int = 10,
+                 dropout: float = 0.0, **options: Any) -> None:  # fmt: skip
         num_classes = check_num_classes(num_classes, "CGAN")
-        super().__init__(image_shape, latent_dim, hidden, negative_slope, dropout, num_classes, projection)
+        super().__init__(image_shape, latent_dim, dropout=dropout, num_classes=num_classes, **options)

@@ -93,11 +93,6 @@ class CVAE(MLPVAE):
     Its z is small (4 by default): the label already says which digit, and a large z leaves room for codes that
     draw another digit than the one asked for (bench/README.md: 92-93% drawn as asked with z = 20, 96% with 4)."""
 
-    def __init__(
-        self,
-        image_shape: tuple[int, int, int] = (1, 28, 28),
-        latent_dim: int = 4,
-        hidden: tuple[int, ...] = (128, 256, 512),
-        num_classes: int = 10,
-    ) -> None:
+    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), latent_dim: int = 4, num_classes: int = 10,
+                 hidden: tuple[int, ...] = (128, 256, 512)) -> None:  # fmt: skip
         super().__init__(image_shape, latent_dim, hidden, check_num_classes(num_classes, "CVAE"))

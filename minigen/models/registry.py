@@ -122,9 +122,9 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType({spec.name: spec for spec in 
               "non-saturating loss",
               epochs=40, batch_size=64, lr=1e-3, options={"label_smoothing": 0.1}),
     ModelSpec("cgan", CGAN,
-              "conditional MLP GAN (Mirza & Osindero 2014): the gan's networks, each given the one-hot label "
-              "beside z or x; `sample --label K`",
-              epochs=40, batch_size=64, lr=1e-3, options={"label_smoothing": 0.1}),
+              "conditional MLP GAN: the gan's generator given the one-hot label beside z (Mirza & Osindero 2014), "
+              "a projection discriminator (Miyato & Koyama 2018) without dropout; `sample --label K`",
+              epochs=40, batch_size=64, lr=1e-3),
     ModelSpec("dcgan", DCGAN,
               "DCGAN (Radford et al. 2016), 32×32 (MNIST padded, or CIFAR-10 with C=3) or 64×64; "
               "use a GPU for more epochs",

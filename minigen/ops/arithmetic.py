@@ -121,11 +121,14 @@ class Pow(BinaryFunction):
     def backward_graph(self, grad: Tensor) -> tuple[Any, Any]:
         a, b = self.operands()
         grad_a = grad_b = None
+        # where() passes a zero gradient to the branch it drops; each dropped branch is computed at a harmless
+        # value (a = 1) so that its own derivative is finite and 0 * it stays 0, not 0 * inf = NaN
         if self.input_needs_grad(0):
-            grad_a = unbroadcast(where(b.data == 0, 0.0, grad * b * a ** (b - 1)), a.shape)
+            exponent_zero = b.data == 0
+            grad_a = unbroadcast(where(exponent_zero, 0.0, grad * b * where(exponent_zero, 1.0, a) ** (b - 1)), a.shape)
         if self.input_needs_grad(1):
             at_zero = a.data == 0
-            log_a = where(at_zero, 0.0, where(at_zero, 1.0, a).log())  # the limit a^b log a -> 0 (b > 0)
+            log_a = where(at_zero, -float("inf"), where(at_zero, 1.0, a).log())
             grad_b = unbroadcast(where(at_zero & (b.data >= 0), 0.0, grad * a**b * log_a), b.shape)
         return grad_a, grad_b
 

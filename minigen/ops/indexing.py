@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from minigen import backend
@@ -136,8 +137,10 @@ def one_hot(labels: Tensor, num_classes: int = -1) -> Tensor:
     xp = backend.get_array_module(data)
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < -1 or num_classes == 0:
+    integral = isinstance(num_classes, numbers.Integral) and not isinstance(num_classes, bool)
+    if not integral or num_classes < -1 or num_classes == 0:
         raise ValueError(f"one_hot: num_classes={num_classes!r} (expected a positive int, or -1 to infer it)")
+    num_classes = int(num_classes)
     if data.size:
         low, high = int(data.min()), int(data.max())
         if num_classes == -1:

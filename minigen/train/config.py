@@ -56,6 +56,9 @@ KIND_SETTINGS = tuple(name for options in KIND_OPTIONS.values() for name in opti
 # The largest latent_dim a run may use: the models' weights grow with it (the DCGAN's and CNN generator's first
 # layers by ~4,000-6,000 floats per unit, ~100 MB at 4096); a checkpoint asking for 10**9 is refused before building.
 MAX_LATENT_DIM = 4096
+# A WGAN-GP's penalty weight beyond this swamps the Wasserstein term (and its float32 products overflow); more
+# critic steps per generator step than this leave the generator all but untrained.
+MAX_GP_WEIGHT, MAX_N_CRITIC = 1e4, 1000
 SEED_LIMIT = 2**32  # seeds are ints in [0, 2**32): NumPy refuses negative ones, CuPy's generators take 32 bits
 
 
@@ -147,9 +150,10 @@ class TrainConfig:
              config.label_smoothing, "expected a number in [0, 1)"),
             (config.beta is None or (math.isfinite(config.beta) and config.beta >= 0), "beta", config.beta,
              "expected a finite number >= 0"),
-            (config.gp_weight is None or (math.isfinite(config.gp_weight) and config.gp_weight >= 0), "gp_weight",
-             config.gp_weight, "expected a finite number >= 0"),
-            (config.n_critic is None or config.n_critic >= 1, "n_critic", config.n_critic, "expected an int >= 1"),
+            (config.gp_weight is None or 0 <= config.gp_weight <= MAX_GP_WEIGHT, "gp_weight", config.gp_weight,
+             f"expected a number from 0 to {MAX_GP_WEIGHT:g}"),
+            (config.n_critic is None or 1 <= config.n_critic <= MAX_N_CRITIC, "n_critic", config.n_critic,
+             f"expected an int from 1 to {MAX_N_CRITIC}"),
             (0 <= config.seed < SEED_LIMIT, "seed", config.seed, "expected an int in [0, 2**32)"),
             (config.log_every >= 1, "log_every", config.log_every, "expected an int >= 1"),
             (config.subset is None or config.subset >= 1, "subset", config.subset, "expected an int >= 1"),
@@ -170,7 +174,8 @@ class TrainConfig:
         for name in KIND_SETTINGS:
             if getattr(self, name) is not None and not spec.uses(name):
                 users = ", ".join(models_using(name))
-                raise bad_setting(name, getattr(self, name), f"only {users} use it, not {self.model}")
+                verb = "uses" if len(models_using(name)) == 1 else "use"
+                raise bad_setting(name, getattr(self, name), f"only {users} {verb} it, not {self.model}")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

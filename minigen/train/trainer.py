@@ -239,6 +239,10 @@ class Trainer:
         minigen.random.manual_seed(config.seed)
         self.image_shape = image_shape_for(config.model, config.dataset)
         self.train_loader, self.test_loader = self._loaders()
+        steps = len(self.train_loader) * config.epochs
+        if config.n_critic is not None and config.n_critic > steps:
+            raise bad_setting("n_critic", config.n_critic,
+                              f"more than the run's {steps} critic steps: the generator would never train")  # fmt: skip
         if saved is not None:
             try:
                 self.model = model_from_checkpoint(saved, self.image_shape, config.device)
