@@ -179,10 +179,10 @@ def test_a_second_signal_mid_step_stops_at_once_without_saving_a_half_step(tmp_p
     trainer = make_trainer(out, epochs=2, resume=True)
     train_step = trainer.task.train_step
 
-    def interrupted_twice(x):
+    def interrupted_twice(x, labels=None):
         os.kill(os.getpid(), signal.SIGINT)  # the first asks for a stop after this step
         os.kill(os.getpid(), signal.SIGINT)  # the second stops now, in the middle of the step
-        return train_step(x)
+        return train_step(x, labels)
 
     trainer.task.train_step = interrupted_twice
     with pytest.raises(TrainingInterrupted, match="not saved") as caught:

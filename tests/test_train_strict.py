@@ -89,9 +89,9 @@ def test_training_loop_transfers_losses_once_per_log_every_steps(model, transfer
     steps_seen = Counter()
     train_step = trainer.task.train_step
 
-    def counted_step(x):
+    def counted_step(x, labels=None):
         before = transfers["loop"]
-        losses = train_step(x)
+        losses = train_step(x, labels)
         steps_seen["steps"] += 1
         steps_seen["transfers inside steps"] += transfers["loop"] - before
         return losses
