@@ -13,8 +13,8 @@
 # chooses only how it looks; measure with a classifier whether the models obey; and use the conditional VAE's latent
 # code as a *style* that can be carried from one digit to another — editing made concrete. Read after lessons 8 and 10.
 #
-# *Time, measured on a 2-core CPU (`OMP_NUM_THREADS=2`): full mode TIME_FULL; smoke mode TIME_SMOKE. Uses the GPU
-# when there is one.*
+# *Time, measured on a 2-core CPU with `OMP_NUM_THREADS=2 time python lessons/19_conditional_gan_and_vae.py`:
+# full mode 62 s (114 s of CPU time); smoke mode 2.7 s. Uses the GPU when there is one.*
 
 # %%
 import time

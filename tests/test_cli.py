@@ -104,5 +104,5 @@ def test_train_help_reads_the_model_registry(capsys):
     for name, spec in MODELS.items():
         assert f"{name} {spec.description}" in text and spec.recipe() in text
     assert "--beta BETA vae, cvae, conv-vae:" in text and "gan, cgan, dcgan: real label" in text
-    assert "default gan 40, cgan 40, dcgan 3, wgan-gp 10, vae 20, cvae 20, conv-vae 10, cnn-mse 3" in text
+    assert "default gan 40, cgan 40, dcgan 3, wgan-gp 40, vae 20, cvae 20, conv-vae 10, cnn-mse 3" in text
     assert "--gp-weight GP_WEIGHT wgan-gp: weight lambda of the gradient penalty (default 10)" in text

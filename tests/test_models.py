@@ -56,7 +56,7 @@ def test_registry_recipes_and_options():
         "gan": {"epochs": 40, "batch_size": 64, "lr": 1e-3, "label_smoothing": 0.1},
         "cgan": MODELS["cgan"].defaults(),  # its measured recipe: tests/test_conditional.py
         "dcgan": {"epochs": 3, "batch_size": 64, "lr": 2e-4, "label_smoothing": 0.0},
-        "wgan-gp": {"epochs": 10, "batch_size": 64, "lr": 1e-4, "gp_weight": 10.0, "n_critic": 5},
+        "wgan-gp": {"epochs": 40, "batch_size": 64, "lr": 1e-4, "gp_weight": 10.0, "n_critic": 5},
         "vae": {"epochs": 20, "batch_size": 32, "lr": 1e-3, "beta": 1.0, "likelihood": "bernoulli"},
         "cvae": {"epochs": 20, "batch_size": 32, "lr": 1e-3, "beta": 1.0, "likelihood": "bernoulli"},
         "conv-vae": {"epochs": 10, "batch_size": 64, "lr": 1e-3, "beta": 1.0, "likelihood": "bernoulli"},

@@ -132,7 +132,7 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType({spec.name: spec for spec in 
     ModelSpec("wgan-gp", WGANGP,
               "WGAN-GP (Gulrajani et al. 2017): the DCGAN generator and a critic without BatchNorm, "
               "Wasserstein loss with a gradient penalty (a second derivative); Adam betas (0, 0.9)",
-              epochs=10, batch_size=64, lr=1e-4, image_size=32),
+              epochs=40, batch_size=64, lr=1e-4, image_size=32),
     ModelSpec("vae", MLPVAE, "MLP VAE 784→128→256→512→(μ, log σ²), Bernoulli decoder",
               epochs=20, batch_size=32, lr=1e-3),
     ModelSpec("cvae", CVAE,
