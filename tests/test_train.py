@@ -25,6 +25,8 @@ from minigen.train import (
 TINY = {
     "vae": {"subset": 256, "batch_size": 64, "log_every": 3},
     "gan": {"subset": 64, "batch_size": 16, "log_every": 3},
+    "cgan": {"subset": 64, "batch_size": 16, "log_every": 3},
+    "wgan-gp": {"subset": 64, "batch_size": 16, "log_every": 3, "n_critic": 3},
 }
 
 
@@ -61,7 +63,8 @@ def straight_runs(tmp_path_factory):
 
 
 # Stopped mid-epoch (the loader's position is saved) and at an epoch's end. (Ctrl-C is tested below.)
-@pytest.mark.parametrize("model, stop_at", [("gan", 2), ("vae", 4)])
+# wgan-gp stops after 2 critic steps, before its first generator step: the resumed run must keep that rhythm.
+@pytest.mark.parametrize("model, stop_at", [("gan", 2), ("vae", 4), ("cgan", 3), ("wgan-gp", 2)])
 def test_resume_after_max_steps_is_exact(tmp_path, straight_runs, model, stop_at):
     assert make_trainer(tmp_path, model, max_steps=stop_at).fit() == {}
     stopped = load_checkpoint(tmp_path / "checkpoint.npz")
