@@ -122,8 +122,8 @@ class CGAN(MLPGAN):
     """The conditional MLP GAN: :class:`MLPGAN` told one of ``num_classes`` labels (10 digits by default).
 
     Its discriminator has no dropout: with the gan's dropout 0.3 (and label smoothing 0.1) 79% of the digits were
-    drawn as asked, without them 92% (bench/README.md, three seeds). ``options``: MLPGAN's ``hidden``, ``negative_slope``,
-    ``dropout``, ``projection``.
+    drawn as asked, without them 92% (bench/README.md, three seeds). ``options``: MLPGAN's ``hidden``,
+    ``negative_slope``, ``projection``.
     """
 
     def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), latent_dim: int = 100, num_classes: int = 10,
