@@ -33,13 +33,10 @@ def grad(
     outputs = _as_tensors(outputs, "grad(outputs=...)")
     inputs = _differentiable(_as_tensors(inputs, "grad(inputs=...)"), "grad")
     grad_outputs = _per_output(grad_outputs, len(outputs), "grad: grad_outputs")
-    roots, root_grads = [], []
-    for position, (output, gradient) in enumerate(zip(outputs, grad_outputs)):
-        if not output.requires_grad:
-            raise RuntimeError(f"grad: output {position} (shape {output.shape}) does not require grad")
-        roots.append(output)
-        root_grads.append(_root_gradient(output, gradient, create_graph, f"grad: output {position}"))
-    found = backpropagate(roots, root_grads, retain_graph, create_graph, inputs, accumulate=False)
+    _differentiable(outputs, "grad", role="output")
+    root_grads = [_root_gradient(output, gradient, create_graph, f"grad: output {position}")
+                  for position, (output, gradient) in enumerate(zip(outputs, grad_outputs))]  # fmt: skip
+    found = backpropagate(outputs, root_grads, retain_graph, create_graph, inputs, accumulate=False)
     results: list[Tensor | None] = []
     for position, value in enumerate(inputs):
         result = found.get(id(value))
@@ -63,10 +60,7 @@ def backward(
     inputs: Any = None,
 ) -> None:
     """``tensors[i].backward(grad_tensors[i])`` for all i in one walk (shared parts visited once), as torch's."""
-    tensors = _as_tensors(tensors, "backward(tensors=...)")
-    for position, value in enumerate(tensors):
-        if not value.requires_grad:
-            raise RuntimeError(f"backward: tensor {position} (shape {value.shape}) does not require grad")
+    tensors = _differentiable(_as_tensors(tensors, "backward(tensors=...)"), "backward", role="tensor")
     grad_tensors = _per_output(grad_tensors, len(tensors), "backward: grad_tensors")
     root_grads = [_root_gradient(t, g, create_graph, "backward()") for t, g in zip(tensors, grad_tensors)]
     targets = None if inputs is None else _differentiable(_as_tensors(inputs, "backward(inputs=...)"), "backward")

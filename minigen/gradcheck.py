@@ -127,8 +127,8 @@ def gradgradcheck(
     outer = [backend.to_device(rng.standard_normal(inputs[i].shape), inputs[i].device) for i in checked]
     upstream = Tensor(backend.to_device(rng.standard_normal(output.shape), output.device), requires_grad=True)
     leaves = [inputs[i] for i in checked]
-    recorded = grad(fn(*inputs), leaves, upstream, create_graph=True, allow_unused=True)
-    plain = grad(fn(*inputs), leaves, upstream.detach(), allow_unused=True)
+    recorded = grad(output, leaves, upstream, create_graph=True, allow_unused=True)  # keeps the graph for the next
+    plain = grad(output, leaves, upstream.detach(), allow_unused=True)
     for i, mine, reference in zip(checked, recorded, plain):
         mine, reference = (None if g is None else backend.to_numpy(g.data) for g in (mine, reference))
         if (mine is None) != (reference is None) or (mine is not None and not numpy.allclose(mine, reference,

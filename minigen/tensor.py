@@ -327,6 +327,7 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
+
 def _as_tensors(values: Any, what: str) -> list[Tensor]:
     """One Tensor or a non-empty sequence of them, as a list; anything else is a one-line error naming ``what``."""
     if isinstance(values, Tensor):
@@ -341,11 +342,11 @@ def _as_tensors(values: Any, what: str) -> list[Tensor]:
     return list(values)
 
 
-def _differentiable(tensors: list[Tensor], what: str) -> list[Tensor]:
-    """``tensors``, each checked to require grad (the ones a gradient is asked for)."""
+def _differentiable(tensors: list[Tensor], what: str, role: str = "input") -> list[Tensor]:
+    """``tensors``, each checked to require grad (the ones differentiated, or differentiated with respect to)."""
     for position, value in enumerate(tensors):
         if not value.requires_grad:
-            raise RuntimeError(f"{what}: input {position} (shape {value.shape}) does not require grad")
+            raise RuntimeError(f"{what}: {role} {position} (shape {value.shape}) does not require grad")
     return tensors
 
 
@@ -414,13 +415,15 @@ def backpropagate(roots: list[Tensor], root_grads: list[Any], retain_graph: bool
     freed = next((node._creator for node in order if node._creator is not None and node._creator.released), None)
     target_ids = set() if targets is None else {id(t) for t in targets}
     reaches = None  # ids of the tensors from which a target can be reached (None: every tensor counts)
+    leads_on = set()  # ids of the tensors whose creator's inputs reach a target: their creator must run
     if targets is not None:
         reaches = set(target_ids)
         for node in order:  # inputs come first, so each parent is decided before its children
             creator = node._creator
+            if creator is not None and any(p is not None and id(p) in reaches for p in creator.inputs):
+                leads_on.add(id(node))
             # a function freed by an earlier walk has lost its inputs: whether a target lies behind is unknown
-            if creator is not None and (creator.released or any(p is not None and id(p) in reaches
-                                                                 for p in creator.inputs)):
+            if id(node) in leads_on or (creator is not None and creator.released):
                 reaches.add(id(node))
     grads: dict[int, Any] = {}  # dL/d(node) for nodes not yet processed
     for root, root_grad in zip(roots, root_grads):
@@ -443,8 +446,7 @@ def backpropagate(roots: list[Tensor], root_grads: list[Any], retain_graph: bool
                 found[id(node)] = node_grad
             if accumulate and (node.is_leaf or id(node) in target_ids):
                 _accumulate(node, node_grad, handed_out, create_graph)
-            if creator is None or (reaches is not None and not any(p is not None and id(p) in reaches
-                                                                   for p in creator.inputs)):
+            if creator is None or (reaches is not None and id(node) not in leads_on):
                 continue  # a leaf, or a target with no other target behind it (a freed one has no inputs left)
             # backward_graph reads the inputs themselves, so in-place changes to any of them matter
             reads_inputs = create_graph and type(creator).backward_graph is not type(creator).backward

@@ -183,8 +183,6 @@ def _check_sample_args(args: argparse.Namespace) -> str | None:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    import numpy as np
-
     import minigen
     from minigen import backend
     from minigen.train import ConfigError, image_shape_for, load_checkpoint, model_from_checkpoint, save_image_grid
@@ -221,10 +219,9 @@ def _sample(args: argparse.Namespace) -> int:
     columns = None
     if args.labels is not None:  # a row per class; column j keeps z_j in every row
         columns = args.n
-        z = minigen.randn(args.n, model.latent_dim, device=args.device).numpy()
+        codes = minigen.randn(args.n, model.latent_dim, device=args.device).repeat(len(args.classes), 1)
+        labels = minigen.tensor([label for label in args.classes for _ in range(args.n)], device=args.device)
         with minigen.no_grad():
-            codes = minigen.tensor(np.tile(z, (len(args.classes), 1)), device=args.device)
-            labels = minigen.tensor(np.repeat(args.classes, args.n), device=args.device)
             images = model.generate(codes, labels).numpy()
     else:
         labels = None if args.label is None else [args.label] * args.n

@@ -110,6 +110,10 @@ class GenerativeModel(nn.Module):
             raise ValueError(f"{type(self).__name__} is conditional: give the labels (ints in [0, {self.num_classes}))")
         return (labels,)
 
+    def told_labels(self, net: nn.Module) -> nn.Module:
+        """``net`` itself, or for a conditional model ``net`` given [input, one-hot label] (:class:`WithLabels`)."""
+        return WithLabels(net, self.num_classes) if self.conditional else net
+
     def parameter_device_dtype(self) -> tuple[str, Any]:
         """(device, dtype) of the model's parameters: where noise must be drawn."""
         parameter = next(iter(self.parameters()))

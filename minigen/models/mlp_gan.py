@@ -36,7 +36,7 @@ from minigen import nn
 from minigen.ops.indexing import one_hot
 from minigen.tensor import Tensor
 
-from .base import AsImages, GenerativeModel, WithLabels, as_labels, check_image_shape, check_num_classes
+from .base import AsImages, GenerativeModel, as_labels, check_image_shape, check_num_classes
 
 __all__ = ["CGAN", "MLPGAN"]
 
@@ -88,10 +88,6 @@ class MLPGAN(GenerativeModel):
             self.discriminator = Projection(nn.Sequential(*layers), widths[-1], self.num_classes)
         else:
             self.discriminator = self.told_labels(nn.Sequential(*layers, nn.Linear(widths[-1], 1)))
-
-    def told_labels(self, net: nn.Module) -> nn.Module:
-        """``net`` itself, or for a conditional model ``net`` given [input, one-hot label]."""
-        return WithLabels(net, self.num_classes) if self.conditional else net
 
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.generator(z, *self.condition(labels))

@@ -24,7 +24,7 @@ import math
 from minigen import nn
 from minigen.tensor import Tensor
 
-from .base import VAE, AsImages, WithLabels, check_image_shape, check_num_classes
+from .base import VAE, AsImages, check_image_shape, check_num_classes
 
 __all__ = ["CVAE", "MLPVAE"]
 
@@ -67,10 +67,6 @@ class MLPVAE(VAE):
         widths = (self.latent_dim + labels, *reversed(hidden))
         decoder = nn.Sequential(*_mlp(widths), nn.Linear(widths[-1], pixels), AsImages(self.image_shape))
         self.decoder = self.told_labels(decoder)
-
-    def told_labels(self, net: nn.Module) -> nn.Module:
-        """``net`` itself, or for a conditional model ``net`` given [input, one-hot label]."""
-        return WithLabels(net, self.num_classes) if self.conditional else net
 
     def encode(self, x: Tensor, labels: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """(mu, logvar), each (N, latent_dim), for images (N, C, H, W), (N, H, W) or (N, C*H*W)."""
