@@ -2,8 +2,8 @@
 
 For each variant and seed, ``minigen.train`` runs the model's default recipe on the embedded MNIST
 (4,500 digits); then 100 images are drawn for each label 0-9 and a judge classifier
-(``minigen.metrics.train_judge``, trained once on the same training digits; its accuracy on the
-500 test digits is printed) says which digit each one is. Reported: the share classified as the
+(the shipped one, ``minigen.metrics.load_judge``, trained on the same training digits; its accuracy on
+the 500 test digits is printed) says which digit each one is. Reported: the share classified as the
 label asked for, overall (mean ± std over the seeds) and per class, and the wall time of a run.
 Besides the recipes, the variants they were chosen against ("before"): the conditional GAN with the
 gan's dropout and label smoothing, and with the label concatenated to D's input instead of a
@@ -29,7 +29,7 @@ from results import machine, write_section  # noqa: E402
 
 import minigen  # noqa: E402
 from minigen.data import load_dataset  # noqa: E402
-from minigen.metrics import class_accuracy, train_judge  # noqa: E402
+from minigen.metrics import class_accuracy, load_judge  # noqa: E402
 from minigen.models import MODELS  # noqa: E402
 from minigen.train import TrainConfig, Trainer  # noqa: E402
 
@@ -87,10 +87,9 @@ def main() -> None:
     parser.add_argument("--recipes-only", action="store_true", help="skip the 'before' variants")
     args = parser.parse_args()
 
-    images, labels = load_dataset("mnist-embedded", "train")
     test_images, test_labels = load_dataset("mnist-embedded", "test")
-    judge = train_judge(images, labels)
-    judge_accuracy, _ = class_accuracy(judge, test_images.astype(np.float32) / 255, test_labels)
+    judge, _ = load_judge("mnist-embedded")
+    judge_accuracy, _ = class_accuracy(judge, test_images, test_labels)
     print(f"judge: {judge_accuracy:.1%} on the 500 embedded test digits")
 
     rows = ["| variant | seed | accuracy | per class 0-9 | run (s) |", "|---|---|---:|---|---:|"]
@@ -113,7 +112,7 @@ def main() -> None:
     text = "\n".join([
         "## Conditional models: the judge's accuracy on the label asked for (`bench_conditional.py`)", "",
         f"{machine()}; {date.today().isoformat()}. Default recipes (`minigen train cgan|cvae`) on the embedded "
-        f"MNIST, seeds {args.seeds}; {PER_CLASS} images per label; judge (`minigen.metrics.train_judge`, 6 epochs) "
+        f"MNIST, seeds {args.seeds}; {PER_CLASS} images per label; judge (`minigen.metrics.load_judge`, shipped) "
         f"{judge_accuracy:.1%} on the 500 test digits.", "",
         "| variant | accuracy (mean ± std over seeds) | target |", "|---|---:|---|", *summary, "",
         *rows,

@@ -11,8 +11,11 @@ Two kinds of generator, both seeded by :func:`manual_seed`:
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import numbers
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy
@@ -22,8 +25,8 @@ from minigen.creation import size_of
 from minigen.tensor import Tensor
 
 __all__ = [
-    "Generator", "generator_from", "get_rng_state", "host_generator", "manual_seed", "rand", "rand_like", "randint",
-    "randn", "randn_like", "randperm", "seed_device", "set_rng_state",
+    "Generator", "fork_rng", "generator_from", "get_rng_state", "host_generator", "manual_seed", "rand", "rand_like",
+    "randint", "randn", "randn_like", "randperm", "seed_device", "set_rng_state",
 ]  # fmt: skip
 
 _seed: int | None = None
@@ -40,6 +43,22 @@ def manual_seed(seed: int) -> None:
     _seed = _check_seed(seed)
     _host = numpy.random.default_rng(_seed)
     _device_generators.clear()
+
+
+@contextlib.contextmanager
+def fork_rng() -> Iterator[None]:
+    """A block whose draws (and :func:`manual_seed` calls) leave the generators outside it untouched.
+
+    As ``torch.random.fork_rng``: the host generator continues from its state inside the block and is
+    put back as it was after it; device generators inside the block start afresh from the seed.
+    """
+    global _seed, _host, _device_generators
+    saved = _seed, _host, _device_generators
+    _host, _device_generators = copy.deepcopy(_host), {}
+    try:
+        yield
+    finally:
+        _seed, _host, _device_generators = saved
 
 
 def host_generator() -> numpy.random.Generator:

@@ -59,7 +59,7 @@ Tensor.__ne__ = _comparison(lambda a, b: a != b)
 
 # sum, mean, var, max, min, clip, reshape: the torch-shaped methods below
 for _name in [
-    "abs", "exp", "flatten", "leaky_relu", "log", "log_softmax", "logsumexp", "relu", "sigmoid", "softmax",
+    "abs", "exp", "flatten", "leaky_relu", "log", "log_softmax", "relu", "sigmoid", "softmax",
     "softplus", "sqrt", "tanh", "transpose", "broadcast_to", "matmul", "pad", "permute",
 ]:  # fmt: skip
     setattr(Tensor, _name, getattr(F, _name))
@@ -93,6 +93,13 @@ def _mean(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     """Mean over ``dim`` (an int, a tuple, or None for all), as torch.mean; ``dtype`` casts first."""
     dim, keepdim = _dims("mean", dim, keepdim, axis, keepdims)
     return F.mean(self if dtype is None else self.to(dtype), dim, keepdim)
+
+
+def _logsumexp(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: bool | None = None) -> Tensor:  # fmt: skip
+    """log(sum(exp(x))) over ``dim`` (None for all), without overflow, as torch.logsumexp."""
+    dim, keepdim = _dims("logsumexp", dim, keepdim, axis, keepdims)
+    return F.logsumexp(self, dim, keepdim)
 
 
 def _prod(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
@@ -251,6 +258,7 @@ def _t(self: Tensor) -> Tensor:
 
 
 Tensor.sum, Tensor.mean, Tensor.prod, Tensor.var, Tensor.std = _sum, _mean, _prod, _var, _std
+Tensor.logsumexp = _logsumexp
 Tensor.amax, Tensor.amin = _amax, _amin
 Tensor.max, Tensor.min = _extremum(largest=True), _extremum(largest=False)
 Tensor.argmax, Tensor.argmin = reduction.argmax, reduction.argmin

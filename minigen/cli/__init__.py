@@ -1,6 +1,7 @@
 """The ``minigen`` command; one module per family of subcommands.
 
     minigen train vae                       # train.py: train, sample, info
+    minigen eval runs/vae/checkpoint.npz    # evaluate.py: eval
     minigen texture --demo                  # imaging.py: texture, matte, composite
     minigen --version
 
@@ -17,12 +18,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from minigen.cli import imaging, train
+from minigen.cli import evaluate, imaging, train
 from minigen.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Parser
 
 __all__ = ["build_parser", "main"]
 
-FAMILIES = (train, imaging)  # each adds its subcommands and returns their handlers
+FAMILIES = (train, evaluate, imaging)  # each adds its subcommands and returns their handlers
 
 
 def build_parser() -> tuple[Parser, dict[str, Any]]:

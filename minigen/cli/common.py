@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_FAILED = 1  # the command ran and failed (a NaN loss, a download, a write midway)
 EXIT_USAGE = 2  # the command cannot run as given
@@ -77,3 +77,42 @@ def output_file_problem(option: str, out: str | os.PathLike[str], force: bool, s
     if not os.access(out.parent, os.W_OK):
         return f"{option}: {out} (cannot write in {out.parent}: permission denied)"
     return None
+
+
+def device_problem(device: str) -> str | None:
+    """What is wrong with ``--device`` (unknown, or CUDA unusable here), or None."""
+    from minigen import backend
+
+    try:
+        backend.get_device(device)
+    except ValueError:
+        return f"--device: {device} (unknown device; expected cpu or cuda)"
+    except RuntimeError as error:
+        return f"--device: {device} ({error})"
+    return None
+
+
+def checkpoint_problem(checkpoint: str | os.PathLike[str]) -> str | None:
+    """What is wrong with a ``checkpoint`` argument before reading it (a folder, no such file), or None."""
+    checkpoint = Path(checkpoint)
+    if checkpoint.is_dir():
+        hint = f"; did you mean {checkpoint / 'checkpoint.npz'}?" if (checkpoint / "checkpoint.npz").is_file() else ""
+        return f"checkpoint: {checkpoint} (a folder, expected a checkpoint.npz file{hint})"
+    if not checkpoint.is_file():
+        return f"checkpoint: {checkpoint} (no such file; expected a checkpoint.npz written by minigen train)"
+    return None
+
+
+def open_checkpoint(checkpoint: str, device: str) -> tuple[dict[str, Any], Any] | str:
+    """(the checkpoint's state, its model on ``device``), or the one-line problem of reading it."""
+    from minigen.train import ConfigError, image_shape_for, load_checkpoint, model_from_checkpoint
+
+    try:
+        state = load_checkpoint(checkpoint)
+        config = state["config"]
+        return state, model_from_checkpoint(state, image_shape_for(config.model, config.dataset), device)
+    except (ConfigError, RuntimeError, ValueError, KeyError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        prefix = f"cannot read checkpoint {checkpoint}: "
+        reason = "cannot read it: " + reason[len(prefix) :] if reason.startswith(prefix) else reason
+        return f"checkpoint: {checkpoint} ({reason})"

@@ -23,7 +23,15 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from minigen.cli.common import EXIT_FAILED, fail, output_file_problem, seed_problem
+from minigen.cli.common import (
+    EXIT_FAILED,
+    checkpoint_problem,
+    device_problem,
+    fail,
+    open_checkpoint,
+    output_file_problem,
+    seed_problem,
+)
 
 __all__ = ["add_commands", "info_lines"]
 
@@ -101,6 +109,8 @@ def add_commands(commands: Any) -> dict[str, Any]:
                        f"(default {kind_default['n_critic']})")
     train.add_argument("--latent-dim", type=int, help="size of z (model default)")
     train.add_argument("--log-every", type=int, help="steps between two loss transfers (default 10)")
+    train.add_argument("--eval-every", type=int, help="every N epochs and after the last, measure 2000 samples "
+                       "with the dataset's judge (minigen eval's metrics) into metrics.jsonl and losses.png")
     train.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard (needs tensorboardX)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     # for tests and quick trials, not shown in --help
@@ -172,39 +182,22 @@ def _check_sample_args(args: argparse.Namespace) -> str | None:
     if not 1 <= args.n * classes <= MAX_SAMPLES:
         per_class = f" x {classes} classes" if classes > 1 else ""
         return f"--n: {args.n}{per_class} (expected from 1 to {MAX_SAMPLES} images in all)"
-    if seed_problem(args.seed):
-        return seed_problem(args.seed)
-    if checkpoint.is_dir():
-        hint = f"; did you mean {checkpoint / 'checkpoint.npz'}?" if (checkpoint / "checkpoint.npz").is_file() else ""
-        return f"checkpoint: {checkpoint} (a folder, expected a checkpoint.npz file{hint})"
-    if not checkpoint.is_file():
-        return f"checkpoint: {checkpoint} (no such file; expected a checkpoint.npz written by minigen train)"
-    return output_file_problem("--out", args.out, args.force, (".png",))
+    return seed_problem(args.seed) or checkpoint_problem(checkpoint) or output_file_problem(
+        "--out", args.out, args.force, (".png",))
 
 
 def _sample(args: argparse.Namespace) -> int:
     import minigen
-    from minigen import backend
-    from minigen.train import ConfigError, image_shape_for, load_checkpoint, model_from_checkpoint, save_image_grid
+    from minigen.train import save_image_grid
 
-    problem = _check_sample_args(args)
+    problem = _check_sample_args(args) or device_problem(args.device)
     if problem:
         return fail(problem)
-    try:
-        backend.get_device(args.device)
-    except ValueError:
-        return fail(f"--device: {args.device} (unknown device; expected cpu or cuda)")
-    except RuntimeError as error:
-        return fail(f"--device: {args.device} ({error})")
-    try:
-        state = load_checkpoint(args.checkpoint)
-        config = state["config"]
-        model = model_from_checkpoint(state, image_shape_for(config.model, config.dataset), args.device)
-    except (ConfigError, RuntimeError, ValueError, KeyError) as error:
-        reason = " ".join(str(error).split()) or type(error).__name__
-        prefix = f"cannot read checkpoint {args.checkpoint}: "
-        reason = "cannot read it: " + reason[len(prefix) :] if reason.startswith(prefix) else reason
-        return fail(f"checkpoint: {args.checkpoint} ({reason})")
+    opened = open_checkpoint(args.checkpoint, args.device)
+    if isinstance(opened, str):
+        return fail(opened)
+    state, model = opened
+    config = state["config"]
     given = args.label if args.labels is None else args.labels
     if given is not None:
         asked = [args.label] if args.labels is None else args.classes

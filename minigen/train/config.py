@@ -84,6 +84,8 @@ class TrainConfig:
     n_critic:        a WGAN-GP's critic steps per generator step (default 5). wgan-gp only.
     latent_dim:      None keeps the model's default size of z.
     log_every:       steps between two transfers of the losses from the device to the host.
+    eval_every:      every this many epochs (and after the last), measure samples with the dataset's judge
+                     (``minigen eval``'s metrics, on fewer samples) into metrics.jsonl and losses.png.
     tensorboard:     also log to ``out/tensorboard`` (needs tensorboardX).
     subset:          train on the first ``subset`` images only (and test on as many at most): for tests.
     max_steps:       stop, as if interrupted, after this many steps in all (saving a checkpoint): for tests.
@@ -106,6 +108,7 @@ class TrainConfig:
     n_critic: int | None = None
     latent_dim: int | None = None
     log_every: int = 10
+    eval_every: int | None = None
     tensorboard: bool = False
     subset: int | None = None
     max_steps: int | None = None
@@ -156,6 +159,8 @@ class TrainConfig:
              f"expected an int from 1 to {MAX_N_CRITIC}"),
             (0 <= config.seed < SEED_LIMIT, "seed", config.seed, "expected an int in [0, 2**32)"),
             (config.log_every >= 1, "log_every", config.log_every, "expected an int >= 1"),
+            (config.eval_every is None or config.eval_every >= 1, "eval_every", config.eval_every,
+             "expected an int >= 1 epochs"),
             (config.subset is None or config.subset >= 1, "subset", config.subset, "expected an int >= 1"),
             (config.max_steps is None or config.max_steps >= 1, "max_steps", config.max_steps, "expected an int >= 1"),
             (config.latent_dim is None or 1 <= config.latent_dim <= MAX_LATENT_DIM, "latent_dim", config.latent_dim,

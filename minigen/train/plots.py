@@ -72,7 +72,8 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
 
 
 # The quantity on a panel's y axis, by the names it draws; any other panel shows losses.
-_QUANTITIES = {"d_real": "mean sigmoid(D)", "d_fake": "mean sigmoid(D)"}
+_QUANTITIES = {"d_real": "mean sigmoid(D)", "d_fake": "mean sigmoid(D)", "judge_score": "judge score",
+               "frechet": "Fréchet distance", "precision": "share", "recall": "share"}
 
 
 def _y_label(names: Sequence[str]) -> str:

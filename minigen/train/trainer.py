@@ -75,6 +75,14 @@ __all__ = ["NonFiniteLossError", "TASKS", "Trainer", "TrainingInterrupted", "ima
 TASKS = {"gan": GANTask, "vae": VAETask, "regression": RegressionTask, "wgan-gp": WGANGPTask}
 SAMPLE_GRID_SIZE = 64
 CONDITIONAL_GRID_ROWS = 8
+# --eval-every: samples read by the judge, a VAE's importance samples per test image, what is recorded and drawn
+EVAL_SAMPLES, EVAL_K = 2000, 100
+EVAL_KEYS = ("judge_score", "classes_covered", "frechet", "precision", "recall", "elbo_nats", "nll_nats")
+EVAL_PANELS = (
+    ("judge score of 2,000 samples", ("judge_score",)),
+    ("Fréchet judge distance", ("frechet",)),
+    ("precision and recall (k = 3)", ("precision", "recall")),
+)
 
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN or Inf: training stopped (the message names the step and the loss)."""
@@ -219,7 +227,7 @@ class Trainer:
                 raise self._unusable_checkpoint(error) from None
             config.check_resumable_from(saved["config"], given)
             # How long, how fast and where to train may change on resume; what the numbers depend on may not.
-            changeable = ("device", "out", "log_every", "tensorboard", "max_steps")
+            changeable = ("device", "out", "log_every", "eval_every", "tensorboard", "max_steps")
             settings = {name: getattr(config, name) for name in changeable}
             settings.update({name: getattr(config, name) for name in ("epochs", "lr") if name in given})
             previous_lr = saved["config"].lr
@@ -268,6 +276,7 @@ class Trainer:
         self.history: dict[str, list[float]] = {"step": [], **{name: [] for name in self.task.loss_names}}
         self._pending: list[dict[str, Tensor]] = []
         self._batches: Iterator | None = None
+        self._judge: tuple[Any, dict[str, Any]] | None = None  # (judge, real reference): the first --eval-every
         _prepare_out(self.out)  # made only now that every setting was checked
         # what a killed run left half-written (checkpoint, metrics, pictures); a live writer's files are kept
         stale = remove_stale_temporaries(self.out, names=RUN_FILES)
@@ -428,6 +437,12 @@ class Trainer:
                     "try a lower --lr (--resume --lr X continues from it)"
                 )
         record.update(measured)
+        every = config.eval_every
+        if every is not None and (self.epoch % every == 0 or self.epoch == config.epochs):
+            try:
+                record.update(self._judge_metrics())
+            except ValueError as error:  # samples the judge cannot read (not finite): the run goes on
+                self.log(f"--eval-every: epoch {self.epoch} not measured ({' '.join(str(error).split())})")
         self._pictures(record)
         self.metrics.log_epoch(record)
         self._save()
@@ -458,6 +473,19 @@ class Trainer:
         if bar is not None:
             bar.set_postfix({name: f"{values[-1, i]:.4g}" for i, name in enumerate(names)}, refresh=False)
 
+    def _judge_metrics(self) -> dict[str, float]:
+        """``minigen eval``'s numbers for EVAL_SAMPLES samples (a VAE's likelihood with EVAL_K importance samples)."""
+        from minigen.metrics import evaluate_model, load_judge
+        from minigen.metrics.evaluate import real_reference
+
+        config = self.config
+        if self._judge is None:
+            judge, _ = load_judge(config.dataset, config.device, progress=bool(self.progress))
+            self._judge = judge, real_reference(config.dataset, judge, config.device)
+        measured = evaluate_model(self.model, config.dataset, n=EVAL_SAMPLES, k=EVAL_K, judge=self._judge[0],
+                                  likelihood=config.likelihood or "bernoulli", reference=self._judge[1])  # fmt: skip
+        return {name: measured[name] for name in EVAL_KEYS if name in measured}
+
     # ------------------------------------------------------------------ outputs
     def _pictures(self, record: dict[str, Any]) -> None:
         self.model.eval()
@@ -470,11 +498,12 @@ class Trainer:
                               nrow=self.grid_columns,
                               title=f"{self.config.model}, epoch {self.epoch}")
         done = [*self.metrics.records, record]
-        epoch_values = {"test_loss": [(r["epoch"], r["test_loss"]) for r in done if "test_loss" in r]}
+        epoch_values = {name: [(r["epoch"], r[name]) for r in done if name in r] for name in ("test_loss", *EVAL_KEYS)}
+        judged = any(epoch_values[name] for name in EVAL_KEYS)
         plots.save_loss_curves(
             self.out / "losses.png", np.asarray(self.history["step"]),
             {name: np.asarray(self.history[name]) for name in self.task.loss_names},
-            self.task.panels, len(self.train_loader), epoch_values,
+            (*self.task.panels, *(EVAL_PANELS if judged else ())), len(self.train_loader), epoch_values,
         )  # fmt: skip
 
     def _save(self) -> None:
