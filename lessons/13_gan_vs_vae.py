@@ -27,6 +27,17 @@ import minigen
 from minigen.backend import to_numpy
 from minigen.data import load_dataset
 from minigen.data.transforms import Scale
+from minigen.metrics import (
+    binarize,
+    class_coverage,
+    frechet_distance,
+    importance_weighted,
+    judge_outputs,
+    judge_score,
+    load_judge,
+    memorisation,
+    precision_recall,
+)
 from minigen.models import MLPGAN, MLPVAE
 from minigen.train import TrainConfig
 from minigen.train.gan import GANTask
@@ -53,8 +64,9 @@ started = time.perf_counter()
 # * **class coverage**: the histogram of the judge's classes over the samples — how many classes hold at least 2%
 #   of them, and its KL divergence from uniform (0 for an even spread, $\log 10 = 2.30$ for a single digit);
 # * **Fréchet judge distance**: fit a Gaussian to the judge's 128 penultimate features of the training digits and
-#   another to the samples', and measure $\|\mu_r-\mu_g\|^2 + \mathrm{tr}\big(\Sigma_r+\Sigma_g-2(\Sigma_r\Sigma_g)^{1/2}\big)$
-#   (Heusel et al. 2017). This is FID's formula on a different network, so its values are *not* comparable with
+#   another to the samples', and measure
+#   $\|\mu_r-\mu_g\|^2 + \mathrm{tr}\big(\Sigma_r+\Sigma_g-2(\Sigma_r\Sigma_g)^{1/2}\big)$ (Heusel et al. 2017).
+#   This is FID's formula on a different network, so its values are *not* comparable with
 #   published FIDs. And it is not the judge score in another form: the judge score looks only at the class
 #   probabilities of the samples and never at a real image, so a generator that draws one perfect prototype per
 #   class scores 10; the Fréchet distance compares the *distribution* of features with the real one, so it also sees
@@ -70,11 +82,6 @@ started = time.perf_counter()
 #   samples from the encoder (Burda et al. 2016) is a tighter bound that rises towards $\log p(x)$ as $K$ grows.
 
 # %%
-from minigen.metrics import (
-    binarize, class_coverage, frechet_distance, importance_weighted, judge_outputs, judge_score, load_judge,
-    memorisation, precision_recall,
-)  # fmt: skip
-
 train_images, train_labels = load_dataset("mnist-embedded", "train")
 test_images, test_labels = load_dataset("mnist-embedded", "test")
 train_images = train_images[: smoke(len(train_images), 1024)]
@@ -92,8 +99,8 @@ print(f"judge: {test_accuracy:.1%} of the {len(test_labels)} test digits right; 
 # %% [markdown]
 # ## 2. The contestants, on one budget
 #
-# `MLPGAN` (lesson 8) and `MLPVAE` (lesson 10), the classic fully connected shapes, each trained once per random seed for the same
-# number of steps on the same images, with the very step `minigen train` takes:
+# `MLPGAN` (lesson 8) and `MLPVAE` (lesson 10), the classic fully connected shapes, each trained once per random
+# seed for the same number of steps on the same images, with the very step `minigen train` takes:
 #
 # * the GAN with `GANTask.train_step` (`minigen/train/gan.py`): lesson 8's recipe — Adam at lr $10^{-3}$ with
 #   $\beta_1 = 0.5$, one-sided label smoothing 0.1, dropout 0.3 in $D$ (built into `MLPGAN`), the non-saturating

@@ -24,7 +24,7 @@ import numpy as np
 
 import minigen
 from minigen.data import load_dataset
-from minigen.metrics import class_accuracy, train_judge
+from minigen.metrics import class_accuracy, load_judge
 from minigen.models import CGAN
 from minigen.models.mlp_gan import Projection
 from minigen.nn.functional import one_hot
@@ -55,7 +55,7 @@ print("one_hot([3, 0, 9], 10):\n", one_hot(labels, 10).numpy())
 #
 # The discriminator must now judge *pairs*: is $x$ a real image **of class $y$**? A generator that ignores $y$ and
 # draws nice digits of the wrong class must lose. With the label merely concatenated to D's 784 pixels, it is 10 of
-# 794 inputs and D uses it weakly: after 40 epochs on the embedded digits the judge below found the requested digit
+# 794 inputs and D uses it weakly: after 40 epochs on the embedded digits a judge classifier found the requested digit
 # in 61% of the samples (three seeds; with the `gan`'s dropout and label smoothing as well, 16% — chance is 10% —
 # and every row of a class-per-row grid was the same picture). `bench/README.md` has these runs. The **projection
 # discriminator** (Miyato & Koyama 2018) gives the label a direct say in the score:
@@ -108,16 +108,17 @@ cvae = train("cvae")
 # %% [markdown]
 # ## 4. Does it draw the digit we asked for? A judge classifier
 #
-# To measure obedience we need someone who reads digits: a small CNN classifier (`minigen.metrics.train_judge`)
-# trained on the same 4,500 training digits, checked on the 500 test digits. Then we ask each model for 100 images of
+# To measure obedience we need someone who reads digits: the small CNN classifier that ships with minigen
+# (`minigen.metrics.load_judge`; lesson 13 says how it was trained on the same 4,500 training digits), checked here
+# on the 500 test digits. Then we ask each model for 100 images of
 # each class and count how many the judge puts in the class asked for. The number measures *obedience*, not beauty:
 # a model could draw ugly but readable digits and score well.
 
 # %%
 train_images, train_labels = load_dataset("mnist-embedded", "train")
 test_images, test_labels = load_dataset("mnist-embedded", "test")
-judge = train_judge(train_images[: smoke(None, 1000)], train_labels[: smoke(None, 1000)], epochs=smoke(6, 1))
-judge_accuracy, _ = class_accuracy(judge, test_images.astype(np.float32) / 255, test_labels)
+judge, _ = load_judge("mnist-embedded", device)
+judge_accuracy, _ = class_accuracy(judge, test_images, test_labels)
 print(f"judge accuracy on the test digits: {judge_accuracy:.1%}")
 
 asked = np.repeat(np.arange(10), smoke(100, 10))

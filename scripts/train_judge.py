@@ -1,7 +1,7 @@
 """Train the judge classifier that ships with minigen: ``minigen/metrics/judge_mnist.npz``.
 
-Run once by a maintainer (about 8 minutes on one CPU thread: 449 s on a 2-core AMD EPYC); the result is the same for the same seed
-on the same machine::
+Run once by a maintainer (449 s on one thread of a 2-core AMD EPYC); the result is the same for the same
+seed on the same machine::
 
     OMP_NUM_THREADS=1 python scripts/train_judge.py            # mnist-embedded, seed 0
     python scripts/train_judge.py --dataset fashion-mnist --out judge_fashion.npz

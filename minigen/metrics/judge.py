@@ -157,8 +157,9 @@ def load_judge(dataset: str, device: str = "cpu", progress: bool = False) -> tup
 
 
 def judge_outputs(judge: Judge, images: Any, batch_size: int = 500) -> tuple[Any, Any]:
-    """(class probabilities (N, classes), features (N, 128)) of ``images`` in [0, 1] or uint8, on their device."""
-    images = _pixels(images, judge.image_shape)
+    """(class probabilities (N, classes), features (N, 128)) of ``images`` in [0, 1] or uint8, on the judge's
+    device."""
+    images = backend.to_device(_pixels(images, judge.image_shape), next(iter(judge.parameters())).device)
     judge.eval()
     probs, features = [], []
     with no_grad():
