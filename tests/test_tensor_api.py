@@ -521,3 +521,12 @@ def test_clamp_with_tensor_bounds_matches_torch(device, torch):
     theirs.sum().backward()
     same(x.grad, t.grad)
     same(x.clamp(min=low, max=1.5), t.clamp(min=t_low, max=torch.tensor(1.5)))  # a number with a tensor: ours only
+
+
+def test_logsumexp_takes_torchs_dim_and_keepdim(torch):
+    values = RNG.normal(size=(2, 3, 4)) * 30
+    for call in (lambda t: t.logsumexp(1), lambda t: t.logsumexp(dim=-1, keepdim=True), lambda t: t.logsumexp((0, 2))):
+        same(call(mg.tensor(values)), call(torch.tensor(values)))
+    same(mg.tensor(values).logsumexp(axis=1, keepdims=True), torch.tensor(values).logsumexp(1, keepdim=True))
+    with pytest.raises(TypeError, match="alias"):
+        mg.tensor(values).logsumexp(dim=1, axis=1)
