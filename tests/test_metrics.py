@@ -428,3 +428,29 @@ def test_scores_refuse_non_finite_and_malformed_input():
 
 def test_eval_real_refuses_sample_options(capsys):
     _one_line_error(capsys, ["eval", "--real", "mnist-embedded", "--n", "100"], "--n: 100", "no samples")
+
+
+def test_a_judge_not_shipped_is_trained_once_and_cached(tmp_path, monkeypatch):
+    """load_judge for a dataset without shipped weights trains on its training split, caches the judge in the data
+    folder, and loads the cached one the next time (train_judge is shortened here; the logic is the same)."""
+    from minigen.metrics import judge as judge_module
+
+    calls = []
+
+    def quick(images, labels, **kwargs):
+        calls.append(len(images))
+        return judge_module.train_judge.__wrapped__(images[:256], labels[:256], epochs=1, clean_epochs=0, **kwargs)
+
+    quick.__wrapped__ = judge_module.train_judge
+    monkeypatch.setattr(judge_module, "train_judge", quick)
+    monkeypatch.setattr(judge_module, "SHIPPED", {})
+    monkeypatch.setenv("MINIGEN_DATA", str(tmp_path / "cache"))
+    state = minigen.random.get_rng_state()
+    judge, facts = judge_module.load_judge("mnist-embedded")
+    assert calls == [4500] and (tmp_path / "cache" / "judges" / "mnist-embedded.npz").is_file()
+    assert facts["dataset"] == "mnist-embedded" and 0 <= facts["test_accuracy"] <= 1
+    again, _ = judge_module.load_judge("mnist-embedded")
+    assert calls == [4500], "the second call loads the cached judge"
+    x = minigen.tensor(np.random.default_rng(0).random((3, 1, 28, 28)).astype(np.float32))
+    np.testing.assert_array_equal(judge(x).numpy(), again(x).numpy())
+    assert minigen.random.get_rng_state() == state, "training the judge leaves the caller's generator alone"
