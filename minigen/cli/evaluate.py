@@ -30,6 +30,7 @@ ROWS = (
     ("nearest_train_median", "median distance to the nearest training image", "{:.3f}"),
     ("test_nearest_train_median", "  the same for real test images", "{:.3f}"),
     ("copies", "share nearer a training image than the nearest 1% of test images", "{:.4f}"),
+    ("label_accuracy", "share read as the class asked for (conditional models)", "{:.3f}"),
     ("elbo_nats", "negative ELBO, nats per image", "{:.2f}"),
     ("nll_nats", "negative log-likelihood (importance-weighted), nats per image", "{:.2f}"),
     ("bits_per_dim", "negative log-likelihood, bits per dimension", "{:.4f}"),
@@ -58,7 +59,7 @@ def add_commands(commands: Any) -> dict[str, Any]:
 
 def _check(args: argparse.Namespace) -> str | None:
     if (args.checkpoint is None) == (args.real is None):
-        given = "both" if args.checkpoint else "neither"
+        given = "both" if args.checkpoint is not None else "neither"
         return f"checkpoint: {given} of a checkpoint and --real given (expected exactly one)"
     if args.real:
         for option in ("n", "k", "seed"):
@@ -89,38 +90,40 @@ def _data_problem(dataset: str) -> str | None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from minigen.metrics import evaluate_model, evaluate_real
+    import warnings
+
+    from minigen.metrics import evaluate_model, evaluate_real, load_judge
 
     problem = _check(args)
     if problem:
         return fail(problem)
     progress = not args.no_progress and not args.json
-    if args.real:
-        problem = _data_problem(args.real)
-        if problem:
-            return fail(problem)
-        try:
-            measured = evaluate_real(args.real, None, args.device, progress)
-        except OSError as error:
-            return fail(f"--real: {args.real} (cannot read or cache its judge: {error})", EXIT_FAILED)
-        result = {"model": "real test images", "dataset": args.real, **measured}
-    else:
+    state = model = None
+    if args.checkpoint is not None:
         opened = open_checkpoint(args.checkpoint, args.device)
         if isinstance(opened, str):
             return fail(opened)
         state, model = opened
-        config = state["config"]
-        problem = _data_problem(config.dataset)
-        if problem:
-            return fail(problem)
-        try:
-            measured = evaluate_model(model, config.dataset, n=args.n, k=args.k, likelihood=config.likelihood or
-                                      "bernoulli", seed=args.seed, progress=progress)  # fmt: skip
-        except OSError as error:
-            return fail(f"dataset: {config.dataset} (cannot read or cache its judge: {error})", EXIT_FAILED)
-        except ValueError as error:  # e.g. a diverged model's NaN samples
-            return fail(f"checkpoint: {args.checkpoint} (cannot measure its samples: {error})", EXIT_FAILED)
-        result = {"model": config.model, "dataset": config.dataset, "epoch": state["epoch"], **measured}
+    dataset = args.real or state["config"].dataset
+    problem = _data_problem(dataset)
+    if problem:
+        return fail(problem)
+    try:
+        judge, _ = load_judge(dataset, args.device, progress)
+    except (OSError, ValueError) as error:  # a judge cache that cannot be written, a damaged cached judge
+        return fail(f"dataset: {dataset} (cannot load or train its judge: {error})", EXIT_FAILED)
+    with warnings.catch_warnings():  # a diverged model's overflows: the error below says it in one line
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if args.real:
+            result = {"model": "real test images", "dataset": dataset, **evaluate_real(dataset, judge, args.device)}
+        else:
+            config = state["config"]
+            try:
+                measured = evaluate_model(model, dataset, n=args.n, k=args.k, likelihood=config.likelihood or
+                                          "bernoulli", seed=args.seed, judge=judge)  # fmt: skip
+            except ValueError as error:  # e.g. a diverged model's NaN samples
+                return fail(f"checkpoint: {args.checkpoint} (cannot measure its samples: {error})", EXIT_FAILED)
+            result = {"model": config.model, "dataset": dataset, "epoch": state["epoch"], **measured}
     print(json.dumps(_plain(result)) if args.json else format_table(result))
     return 0
 

@@ -45,8 +45,9 @@ def _unit(images: np.ndarray) -> np.ndarray:
     return images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
 
 
-def _scores(images: Any, judge: Any, reference: dict[str, Any]) -> dict[str, Any]:
-    """The judge's metrics of ``images`` (N, C, H, W) in [0, 1] against the reference's training images."""
+def _scores(images: Any, judge: Any, reference: dict[str, Any], asked: Any = None) -> dict[str, Any]:
+    """The judge's metrics of ``images`` (N, C, H, W) in [0, 1] against the reference's training images; with the
+    classes ``asked`` for, the share read as asked (``label_accuracy``)."""
     probs, features = judge_outputs(judge, images)
     covered, kl, histogram = class_coverage(probs)
     precision, recall = precision_recall(reference["train_features"], features)
@@ -56,7 +57,8 @@ def _scores(images: Any, judge: Any, reference: dict[str, Any]) -> dict[str, Any
             "frechet": frechet_distance(reference["train_features"], features), "precision": precision,
             "recall": recall, "nearest_train_median": copies["samples_median"],
             "test_nearest_train_median": copies["test_median"], "copies": copies["copies"],
-            "reference_images": len(reference["train"])}  # fmt: skip
+            "reference_images": len(reference["train"]),
+            **({} if asked is None else {"label_accuracy": float((probs.argmax(axis=1) == asked).mean())})}  # fmt: skip
 
 
 def as_unit_images(images: Any, data_range: tuple[float, float], shape: tuple[int, int, int]) -> Any:
@@ -75,7 +77,8 @@ def evaluate_model(model: Any, dataset: str, n: int = 10_000, k: int = 1000, lik
                    progress: bool = False) -> dict[str, Any]:  # fmt: skip
     """The metrics of ``model`` (a :class:`~minigen.models.base.GenerativeModel`) trained on ``dataset``.
 
-    ``n`` samples (a conditional model's in turn from each class) are read by the dataset's judge; a VAE's
+    ``n`` samples (a conditional model's in turn from each class, with ``label_accuracy``: the share the judge
+    reads as the class asked for) are read by the dataset's judge; a VAE's
     ``elbo_nats`` and ``nll_nats`` (``k`` importance samples) are the means over the binarised test images
     (:func:`~.likelihood.binarize`) for the Bernoulli decoder, over the grey ones for the Gaussian decoder
     (with ``bits_per_dim``). ``judge`` and ``reference`` may be passed to skip loading them again.
@@ -98,7 +101,8 @@ def evaluate_model(model: Any, dataset: str, n: int = 10_000, k: int = 1000, lik
             samples = as_unit_images(model.sample(n), model.data_range, shape)
     finally:
         model.train(was_training)
-    result = _scores(samples, judge, reference)
+    asked = backend.get_array_module(samples).arange(n) % model.num_classes if model.conditional else None
+    result = _scores(samples, judge, reference, asked)  # sample(n) drew image i for class i mod num_classes
     if isinstance(model, VAE):
         result.update(_likelihood(model, reference, k, likelihood, seed))
     return result

@@ -69,22 +69,33 @@ class Judge(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> tuple[Judge, dict[str, Any]]:
-        """(the judge saved at ``path``, in eval mode, its facts); a ValueError naming the file otherwise."""
-        state = serialization.load(path)
-        if not isinstance(state, dict) or state.get("format") != "minigen-judge":
-            raise ValueError(f"judge: {path} (not a minigen judge file)")
-        with fork_rng():  # building draws initial weights: leave the caller's generator where it was
-            judge = cls(int(state["classes"]), tuple(state["image_shape"]))
-        judge.load_state_dict(state["model"])
-        return judge.to(device).eval(), dict(state.get("facts", {}))
+        """(the judge saved at ``path``, in eval mode, its facts); a one-line ValueError naming the file otherwise."""
+        try:
+            state = serialization.load(path)
+            if not isinstance(state, dict) or state.get("format") != "minigen-judge":
+                raise ValueError("not a minigen judge file")
+            classes, shape = int(state["classes"]), tuple(int(size) for size in state["image_shape"])
+            if not (2 <= classes <= 1000 and len(shape) == 3 and shape[0] in (1, 3) and shape[1] <= 256):
+                raise ValueError(f"classes {classes} and image_shape {shape} out of range")
+            with fork_rng():  # building draws initial weights: leave the caller's generator where it was
+                judge = cls(classes, shape)
+            judge.load_state_dict(state["model"])
+            facts = dict(state.get("facts", {}))
+        except (OSError, KeyError, RuntimeError, TypeError, ValueError) as error:
+            reason = " ".join(str(error).split())[:200] or type(error).__name__
+            hint = "delete a cached judge to train it again"
+            raise ValueError(f"judge: {path} (cannot read it: {reason}; {hint})") from None
+        return judge.to(device).eval(), facts
 
 
-def jitter(images: Any, rng: np.random.Generator, degrees: float = 12, shift: float = 2.5,
-           scale: float = 0.1) -> Any:  # fmt: skip
+def jitter(images: Any, rng: np.random.Generator, degrees: float = 12, shift: float = 2.5, scale: float = 0.1,
+           nuisance: bool = True) -> Any:  # fmt: skip
     """Each image (N, C, H, W) rotated, scaled and shifted at random, bilinear, zero outside: augmentation.
 
     The output pixel at p samples the input at A^-1 (p - c - t) + c (c the centre, t the shift), all images
-    at once by gathering the four neighbours of every sampling point.
+    at once by gathering the four neighbours of every sampling point. ``nuisance`` then adds, at random
+    strengths, what generated digits often have and real ones rarely do: blur, faint strokes and speckles,
+    so that the judge reads the digit and not the artefact.
     """
     xp = backend.get_array_module(images)
     n, _, height, width = images.shape
@@ -105,11 +116,30 @@ def jitter(images: Any, rng: np.random.Generator, degrees: float = 12, shift: fl
 
     top = at(y0, x0) * (1 - fx) + at(y0, x0 + 1) * fx
     bottom = at(y0 + 1, x0) * (1 - fx) + at(y0 + 1, x0 + 1) * fx
-    return (top * (1 - fy) + bottom * fy).astype(images.dtype)
+    warped = top * (1 - fy) + bottom * fy
+    if nuisance:
+        warped = _nuisance(warped, rng)
+    return warped.astype(images.dtype)
+
+
+def _nuisance(images: Any, rng: np.random.Generator) -> Any:
+    """Blur (a random mix with the 3x3 box average), a gain in [0.5, 1], and up to 8% of pixels set at random."""
+    xp = backend.get_array_module(images)
+    n, _, height, width = images.shape
+    padded = xp.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    box = sum(padded[:, :, i : i + height, j : j + width] for i in range(3) for j in range(3)) / 9
+
+    def per_image(low: float, high: float) -> Any:
+        return xp.asarray(rng.uniform(low, high, (n, 1, 1, 1)), dtype=images.dtype)
+
+    blur, gain, rate = per_image(0, 1), per_image(0.5, 1), per_image(0, 0.08)
+    images = ((1 - blur) * images + blur * box) * gain
+    speckled = xp.asarray(rng.random(images.shape) < backend.to_numpy(rate))
+    return xp.where(speckled, xp.asarray(rng.random(images.shape), dtype=images.dtype), images)
 
 
 def train_judge(images: Any, labels: Any, epochs: int = 15, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
-                clean_epochs: int = 3, device: str = "cpu", progress: bool = False) -> Judge:  # fmt: skip
+                clean_epochs: int = 0, device: str = "cpu", progress: bool = False) -> Judge:  # fmt: skip
     """A :class:`Judge` trained on ``images`` (N, H, W) or (N, C, H, W), uint8 or in [0, 1], and integer ``labels``.
 
     Adam with a cosine-decaying learning rate, on images jittered afresh each epoch (:func:`jitter`) but in
@@ -159,6 +189,10 @@ def load_judge(dataset: str, device: str = "cpu", progress: bool = False) -> tup
 def judge_outputs(judge: Judge, images: Any, batch_size: int = 500) -> tuple[Any, Any]:
     """(class probabilities (N, classes), features (N, 128)) of ``images`` in [0, 1] or uint8, on the judge's
     device."""
+    if not isinstance(judge, Judge):
+        raise ValueError(f"judge: {type(judge).__name__} (expected a minigen.metrics.Judge)")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: {batch_size!r} (expected an int >= 1)")
     images = backend.to_device(_pixels(images, judge.image_shape), next(iter(judge.parameters())).device)
     judge.eval()
     probs, features = [], []

@@ -35,6 +35,9 @@ def binarize(images: Any, seed: int = 0) -> Any:
     trained with the cross-entropy against grey pixels minimised the expected -log p of exactly these draws.
     """
     xp = backend.get_array_module(images)
+    if getattr(images, "dtype", None) is None or images.dtype.kind != "f" or images.size == 0:
+        raise ValueError(f"binarize: {type(images).__name__} of dtype {getattr(images, 'dtype', None)} (expected a "
+                         "non-empty float array of pixels in [0, 1])")  # fmt: skip
     if not (float(images.min()) >= 0 and float(images.max()) <= 1):
         raise ValueError(f"binarize: pixels from {float(images.min()):.3g} to {float(images.max()):.3g} "
                          "(expected [0, 1])")  # fmt: skip
@@ -114,4 +117,9 @@ def bits_per_dim(nll_nats: float, dims: int, levels: int = 256) -> float:
 
     Each pixel's bin has width 1/levels, so P(bin) ~ p(x) / levels per pixel: -log P = nll + dims log levels.
     """
+    for name, value, low in (("dims", dims, 1), ("levels", levels, 2)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value < 2**62:
+            raise ValueError(f"{name}: {value!r} (expected an int >= {low})")
+    if isinstance(nll_nats, bool) or not isinstance(nll_nats, numbers.Real):
+        raise ValueError(f"nll_nats: {nll_nats!r} (expected a number of nats)")
     return (nll_nats + dims * math.log(levels)) / (dims * math.log(2))

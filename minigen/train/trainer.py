@@ -441,7 +441,7 @@ class Trainer:
         if every is not None and (self.epoch % every == 0 or self.epoch == config.epochs):
             try:
                 record.update(self._judge_metrics())
-            except ValueError as error:  # samples the judge cannot read (not finite): the run goes on
+            except (OSError, ValueError) as error:  # NaN samples, an unreadable or unwritable judge: the run goes on
                 self.log(f"--eval-every: epoch {self.epoch} not measured ({' '.join(str(error).split())})")
         self._pictures(record)
         self.metrics.log_epoch(record)
