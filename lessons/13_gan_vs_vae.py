@@ -14,7 +14,7 @@
 # the metrics of `minigen.metrics` (what `minigen eval` prints), and see how each of those metrics can be fooled.
 #
 # *Time, with one BLAS thread (`OMP_NUM_THREADS=1 python lessons/13_gan_vs_vae.py`) on a 2-core CPU shared with two
-# benchmark jobs: full mode 5 min 32 s of wall-clock time (159 s of CPU time), smoke mode 12 s. Uses the GPU when
+# benchmark jobs: full mode 4 min 55 s of wall-clock time (165 s of CPU time), smoke mode 12 s. Uses the GPU when
 # there is one.*
 
 # %%
@@ -307,21 +307,24 @@ for name, r in [*cheat_scores.items(), ("real test digits", real_scores)]:
 #   1,000 — by less and less, as it approaches $-\log p(x)$ from above. (The IWAE paper's one-layer VAE reaches 86.76
 #   nats on the full binarised MNIST: 60,000 training digits and thousands of epochs, against our 4,500 and 20;
 #   `bench/QUALITY.md` puts our longer runs beside it.) A GAN defines no density and cannot be scored this way.
-# * **Sample quality**: on this budget neither is good by the judge — judge score 2.20 ± 0.50 for the GAN and
-#   3.30 ± 0.26 for the VAE, against 9.53 for real digits. Precision says why the GAN's is lower: only 5% of its
-#   samples (0.050) fall inside the real digits' feature manifold, against 28% of the VAE's (0.284; real test digits
-#   0.818). The GAN's digits are sharp but speckled, and each stray stroke moves them away from every real digit; the
-#   VAE's are blurry, per-pixel means that sit *closer* to a training digit in pixels than real test digits do (median
-#   4.71 against 5.08; the GAN's 6.98). Neither copies: `copies` is 0.000 and 0.001 (real digits 0.01 by definition).
-# * **Diversity**: the VAE spreads its samples more evenly — 8.0 ± 0.8 classes hold at least 2% of them, class KL
-#   0.858 — while the GAN covers 5.7 ± 1.7 classes (8, 5 and 4 for the three seeds), KL 1.142. Recall, the share of
-#   real digits covered by the samples, is 0.135 for the VAE and 0.001 for the GAN: the GAN's few modes sit away from
-#   the real digits as well. Lesson 8's recipe keeps the GAN from collapsing onto one digit, not from dropping half.
+# * **Sample quality**: on this budget neither is close to real digits by the judge — judge score 3.02 ± 0.38 for
+#   the GAN and 6.29 ± 0.25 for the VAE, against 9.39 for real test digits. Precision says part of why: 40% of the
+#   GAN's samples (0.395) fall inside the real digits' feature manifold, against 64% of the VAE's (0.643; real test
+#   digits 0.834). The GAN's digits are sharp but speckled, and each stray stroke moves them away from every real
+#   digit; the VAE's are blurry, per-pixel means that sit *closer* to a training digit in pixels than real test
+#   digits do (median 4.71 against 5.08; the GAN's 6.98). Neither copies: `copies` is 0.000 and 0.001 (real digits
+#   0.01 by definition).
+# * **Diversity**: the VAE spreads its samples more evenly — 9.3 ± 0.5 classes hold at least 2% of them, class KL
+#   0.112 — than the GAN, 8.3 ± 0.5 classes, KL 0.383. Recall, the share of real digits covered by the samples,
+#   separates them most: 0.243 for the VAE, 0.013 for the GAN, whose samples cluster in a few styles per digit.
+#   Lesson 8's recipe keeps the GAN from collapsing onto one digit, not from missing most of the ways to write one.
+#   The Fréchet distance sums both failures: 33.5 ± 3.4 for the GAN, 11.9 ± 0.6 for the VAE (0.384 for the real
+#   test digits).
 # * **Stability**: the VAE minimises one objective and its loss falls smoothly and alike across seeds; the GAN's
-#   generator loss oscillates (jitter 0.203 against 0.046) and its scores vary far more from seed to seed (Fréchet
-#   distance ± 21.2 against ± 0.6).
-# * **Speed**: a GAN step trains two networks, $D$ then $G$, passing the fakes through $D$ twice: 43.1 against 14.4
-#   ms per step in this run, which shared the CPU with other jobs — about 3 times the cost.
+#   generator loss oscillates (jitter 0.203 against 0.046) and its scores vary more from seed to seed (Fréchet
+#   distance ± 3.4 against ± 0.6, judge score ± 0.38 against ± 0.25).
+# * **Speed**: a GAN step trains two networks, $D$ then $G$, passing the fakes through $D$ twice: 39.5 against 10.5
+#   ms per step in this run, which shared the CPU with other jobs — about 4 times the cost.
 #
 # Longer training changes these numbers a lot: `bench/QUALITY.md` has every model after its default recipe and a
 # longer one, three seeds each, with the same metrics.
