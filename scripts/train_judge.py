@@ -7,9 +7,9 @@ seed on the same machine::
     python scripts/train_judge.py --dataset fashion-mnist --out judge_fashion.npz
 
 The judge (``minigen.metrics.Judge``) trains on the dataset's training split (4,500 digits for the embedded
-MNIST) with random rotations, zooms and shifts (``minigen.metrics.judge.jitter``), then is scored on the
-test split: its accuracy and its judge score of the real test images are stored in the file beside the
-weights, and ``tests/test_metrics.py`` checks them again.
+MNIST) with random rotations, zooms, shifts, blur, fading and speckles (``minigen.metrics.judge.jitter``),
+then is scored on the test split: its accuracy and its judge score of the real test images are stored in the
+file beside the weights, and ``tests/test_metrics.py`` checks them again.
 """
 
 from __future__ import annotations
