@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from minigen import backend
+from minigen.data.transforms import to_unit
 from minigen.tensor import Tensor
 
 from .judge import judge_outputs, load_judge
@@ -40,9 +41,10 @@ def real_reference(dataset: str, judge: Any, device: str = "cpu") -> dict[str, A
 
 
 def _unit(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, H, W) or (N, H, W, C) images as float32 (N, C, H, W) in [0, 1]."""
-    images = images.astype(np.float32) / 255
-    return images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
+    """A dataset's uint8 images, (N, H, W) grey or (N, C, H, W) colour (load_dataset's layouts), as float32
+    (N, C, H, W) in [0, 1]."""
+    images = to_unit(images)
+    return images[:, None] if images.ndim == 3 else images
 
 
 def _scores(images: Any, judge: Any, reference: dict[str, Any], asked: Any = None) -> dict[str, Any]:
