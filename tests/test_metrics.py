@@ -493,3 +493,11 @@ def test_bits_and_binarize_refuse_bad_arguments():
             bits_per_dim(100.0, **{"dims": 784, **bad})
     with pytest.raises(ValueError, match="binarize"):
         binarize(np.zeros((0, 4), np.float32))
+
+
+def test_reference_images_keep_load_datasets_layouts():
+    from minigen.metrics.evaluate import _unit
+
+    colour = np.arange(2 * 3 * 4 * 4, dtype=np.uint8).reshape(2, 3, 4, 4)  # CIFAR-10's (N, C, H, W)
+    np.testing.assert_allclose(_unit(colour), colour / 255, rtol=1e-6)
+    assert _unit(np.zeros((5, 28, 28), np.uint8)).shape == (5, 1, 28, 28)
